@@ -1,0 +1,101 @@
+"""Durable, private writes and YAML front matter: the only way tacit writes a record."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tacit.errors import FrontMatterError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create a folder (and parents) with mode 0700."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    return path
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write to a temp file in the same folder, fsync, rename over the target.
+
+    A crash at any moment leaves either the old file or the new one, never half of either.
+    """
+    path = Path(path)
+    ensure_dir(path.parent)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line with a single write on an O_APPEND file (safe beside other appenders)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        os.write(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+
+def split_front_matter(text: str, source: Path | str) -> tuple[dict[str, Any], str]:
+    """Return (front matter, body). Errors name the file and the line."""
+    if not text.startswith("---"):
+        raise FrontMatterError(f"{source}: line 1: no front matter (the file must start with ---)")
+    closing = _FENCE.search(text, 3)
+    if closing is None:
+        raise FrontMatterError(f"{source}: front matter is not closed with a --- line")
+    raw = text[text.index("\n") + 1 if "\n" in text else 3 : closing.start()]
+    try:
+        meta = yaml.safe_load(raw) or {}
+    except yaml.YAMLError as exc:
+        # where the broken construct starts helps more than where the parser gave up
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 2}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise FrontMatterError(f"{source}: {line}broken front matter: {problem}") from None
+    if not isinstance(meta, dict):
+        raise FrontMatterError(
+            f"{source}: line 2: front matter must be a mapping of keys to values"
+        )
+    body = text[closing.end() :].lstrip("\n")
+    return meta, body
+
+
+def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FrontMatterError(f"{path}: not a UTF-8 text file") from None
+    return split_front_matter(text, path)
+
+
+def render_front_matter(meta: dict[str, Any], body: str) -> str:
+    dumped = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
+    return f"---\n{dumped}---\n\n{body.rstrip()}\n"
+
+
+def write_front_matter(path: Path, meta: dict[str, Any], body: str) -> None:
+    atomic_write(path, render_front_matter(meta, body))

@@ -1,0 +1,181 @@
+"""Commands for experts, sessions, guides, interviews and observation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+
+import typer
+
+from tacit import workspace
+from tacit.interviews import experts, sessions
+from tacit.output import message, out, print_json, table
+
+expert_app = typer.Typer(help="Experts: who knows what, and when they leave.", no_args_is_help=True)
+session_app = typer.Typer(help="Sessions: interviews and observations.", no_args_is_help=True)
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+@expert_app.command("add")
+def expert_add(
+    name: str = typer.Argument(..., help="Full name, e.g. 'Maria Lopez'."),
+    role: str = typer.Option(None, "--role"),
+    team: str = typer.Option(None, "--team"),
+    leaving_on: str = typer.Option(None, "--leaving-on", help="Date YYYY-MM-DD."),
+    attrition: int = typer.Option(None, "--attrition", help="1-5, when there is no leaving date."),
+    position_risk: int = typer.Option(
+        None, "--position-risk", help="1-5: how critical and unique."
+    ),
+    topic: list[str] = typer.Option(None, "--topic", help="A topic they know (repeatable)."),
+    contact: list[str] = typer.Option(None, "--contact", help="'Name: what for' (repeatable)."),
+    consent: str = typer.Option(None, "--consent", help="Consent given, by whom, for what use."),
+    as_json: bool = JSON,
+) -> None:
+    """Add an expert (experts/<slug>.md)."""
+    ws = workspace.current()
+    with workspace.writer_lock(ws):
+        expert = experts.add(
+            ws,
+            name,
+            role=role,
+            team=team,
+            leaving_on=_date(leaving_on),
+            attrition=attrition,
+            position_risk=position_risk,
+            topics=topic or None,
+            contacts=contact or None,
+            consent=consent,
+        )
+    if as_json:
+        print_json(expert.to_json())
+    else:
+        message(f"added expert {expert.slug}")
+        typer.echo(expert.slug)
+
+
+@expert_app.command("list")
+def expert_list(as_json: bool = JSON) -> None:
+    """List experts."""
+    found = experts.list_all(workspace.current())
+    if as_json:
+        print_json([e.to_json() for e in found])
+        return
+    rows = [
+        [e.slug, e.name, e.role, e.team, e.leaving_on or "", ", ".join(e.topics)] for e in found
+    ]
+    table(None, ["slug", "name", "role", "team", "leaving on", "topics"], rows)
+
+
+@expert_app.command("show")
+def expert_show(slug: str, as_json: bool = JSON) -> None:
+    """Show one expert."""
+    expert = experts.get(workspace.current(), slug)
+    if as_json:
+        print_json(expert.to_json())
+        return
+    out.print(f"[bold]{expert.name}[/] ({expert.slug})", highlight=False)
+    for label, value in (
+        ("role", expert.role),
+        ("team", expert.team),
+        ("leaving on", expert.leaving_on),
+        ("attrition", expert.attrition),
+        ("position risk", expert.position_risk),
+        ("topics", ", ".join(expert.topics)),
+        ("contacts", "; ".join(expert.contacts)),
+        ("consent", expert.consent),
+    ):
+        if value not in (None, ""):
+            out.print(f"{label}: {value}", highlight=False, markup=False)
+    if expert.notes.strip():
+        out.print("")
+        out.print(expert.notes.strip(), markup=False, highlight=False)
+
+
+@expert_app.command("edit")
+def expert_edit(
+    slug: str,
+    role: str = typer.Option(None, "--role"),
+    team: str = typer.Option(None, "--team"),
+    leaving_on: str = typer.Option(None, "--leaving-on"),
+    attrition: int = typer.Option(None, "--attrition"),
+    position_risk: int = typer.Option(None, "--position-risk"),
+    topic: list[str] = typer.Option(None, "--topic", help="Replaces the topics (repeatable)."),
+    contact: list[str] = typer.Option(None, "--contact", help="Replaces the contacts."),
+    consent: str = typer.Option(None, "--consent"),
+) -> None:
+    """Change an expert with flags, or open the file in $EDITOR when no flag is given."""
+    ws = workspace.current()
+    fields = dict(
+        role=role,
+        team=team,
+        leaving_on=_date(leaving_on),
+        attrition=attrition,
+        position_risk=position_risk,
+        topics=topic or None,
+        contacts=contact or None,
+        consent=consent,
+    )
+    with workspace.writer_lock(ws):
+        if any(v is not None for v in fields.values()):
+            experts.edit(ws, slug, **fields)
+        else:
+            path = experts.expert_path(ws, slug)
+            experts.get(ws, slug)
+            editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+            subprocess.run([*editor.split(), str(path)], check=False)
+            experts.load_file(path)  # a broken edit is reported now, not at the next command
+    message(f"updated expert {slug}")
+
+
+@session_app.command("list")
+def session_list(
+    expert: str = typer.Option(None, "--expert", help="Only this expert's sessions."),
+    as_json: bool = JSON,
+) -> None:
+    """List sessions, with their consent."""
+    found = sessions.list_all(workspace.current(), expert=expert)
+    if as_json:
+        print_json([s.to_json() for s in found])
+        return
+    rows = [
+        [
+            s.id,
+            s.expert,
+            s.kind,
+            s.status,
+            s.consent_status,
+            "yes" if s.restricted else "",
+            len(s.media),
+        ]
+        for s in found
+    ]
+    table(None, ["id", "expert", "kind", "status", "consent", "restricted", "media"], rows)
+
+
+@session_app.command("show")
+def session_show(session_id: str, as_json: bool = JSON) -> None:
+    """Show one session."""
+    ws = workspace.current()
+    session = sessions.get(ws, session_id)
+    if as_json:
+        print_json(session.to_json())
+        return
+    from tacit.interviews import render
+
+    out.print(render.session_body(session), markup=False, highlight=False)
+
+
+def mount(app: typer.Typer) -> None:
+    app.add_typer(expert_app, name="expert")
+    app.add_typer(session_app, name="session")

@@ -1,0 +1,140 @@
+"""Experts: experts/<slug>.md, YAML front matter plus free Markdown notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tacit.errors import FrontMatterError, NotFound, TacitError
+from tacit.fileio import read_front_matter, write_front_matter
+from tacit.workspace import Workspace, safe_name, slugify
+
+
+@dataclass(frozen=True)
+class Expert:
+    slug: str
+    name: str
+    role: str = ""
+    team: str = ""
+    leaving_on: dt.date | None = None
+    attrition: int | None = None  # 1-5 given by hand; derived from leaving_on when that is set
+    position_risk: int = 3  # 1-5: how critical and unique the knowledge is
+    topics: tuple[str, ...] = ()
+    contacts: tuple[str, ...] = ()  # people they send others to: "Name: what for"
+    consent: str = "not recorded"
+    notes: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["leaving_on"] = self.leaving_on.isoformat() if self.leaving_on else None
+        data["topics"] = list(self.topics)
+        data["contacts"] = list(self.contacts)
+        return data
+
+
+def expert_path(ws: Workspace, slug: str) -> Path:
+    return ws.experts_dir / f"{safe_name(slug, 'expert slug')}.md"
+
+
+def _score(value: Any, key: str, path: Path) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise FrontMatterError(f"{path}: {key} must be a whole number from 1 to 5, not {value!r}")
+    return value
+
+
+def _date(value: Any, path: Path) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise FrontMatterError(
+            f"{path}: leaving_on must be a date YYYY-MM-DD, not {value!r}"
+        ) from None
+
+
+def _strings(value: Any, key: str, path: Path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list):
+        raise FrontMatterError(f"{path}: {key} must be a list")
+    return tuple(str(item) for item in value)
+
+
+def load_file(path: Path) -> Expert:
+    meta, body = read_front_matter(path)
+    if not meta.get("name"):
+        raise FrontMatterError(f"{path}: front matter has no name")
+    return Expert(
+        slug=path.stem,
+        name=str(meta["name"]),
+        role=str(meta.get("role") or ""),
+        team=str(meta.get("team") or ""),
+        leaving_on=_date(meta.get("leaving_on"), path),
+        attrition=_score(meta.get("attrition"), "attrition", path),
+        position_risk=_score(meta.get("position_risk", 3), "position_risk", path) or 3,
+        topics=_strings(meta.get("topics"), "topics", path),
+        contacts=_strings(meta.get("contacts"), "contacts", path),
+        consent=str(meta.get("consent") or "not recorded"),
+        notes=body,
+    )
+
+
+def save(ws: Workspace, expert: Expert) -> Path:
+    meta = expert.to_json()
+    meta.pop("slug")
+    notes = meta.pop("notes")
+    path = expert_path(ws, expert.slug)
+    write_front_matter(path, meta, notes or f"# {expert.name}\n\nNotes about {expert.name}.")
+    return path
+
+
+def get(ws: Workspace, slug: str) -> Expert:
+    path = expert_path(ws, slug)
+    if not path.is_file():
+        raise NotFound(f"no expert {slug!r}; see `tacit expert list`")
+    return load_file(path)
+
+
+def list_all(ws: Workspace) -> list[Expert]:
+    if not ws.experts_dir.is_dir():
+        return []
+    return [load_file(path) for path in sorted(ws.experts_dir.glob("*.md"))]
+
+
+def add(ws: Workspace, name: str, **fields: Any) -> Expert:
+    slug = slugify(name)
+    if not slug:
+        raise TacitError(f"cannot make a slug from the name {name!r}")
+    if expert_path(ws, slug).exists():
+        raise TacitError(
+            f"expert {slug!r} already exists; change it with `tacit expert edit {slug}`"
+        )
+    expert = Expert(slug=slug, name=name, **_clean(fields))
+    save(ws, expert)
+    return expert
+
+
+def edit(ws: Workspace, slug: str, **fields: Any) -> Expert:
+    expert = replace(get(ws, slug), **_clean(fields))
+    save(ws, expert)
+    return expert
+
+
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    cleaned = {key: value for key, value in fields.items() if value is not None}
+    for key in ("topics", "contacts"):
+        if key in cleaned:
+            cleaned[key] = tuple(cleaned[key])
+    for key in ("attrition", "position_risk"):
+        if key in cleaned and not 1 <= cleaned[key] <= 5:
+            raise TacitError(f"{key.replace('_', '-')} must be from 1 to 5")
+    return cleaned

@@ -1,0 +1,179 @@
+"""Sessions: sessions/<id>/session.md. Front matter is the record; the body is its readable view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tacit.errors import FrontMatterError, NotFound, TacitError
+from tacit.fileio import ensure_dir, read_front_matter, write_front_matter
+from tacit.workspace import Workspace, safe_name, slugify
+
+KINDS = ("interview", "observation")
+NOT_RECORDED = {"status": "not recorded"}
+
+
+@dataclass(frozen=True)
+class Media:
+    file: str  # relative to the session folder, e.g. media/interview.m4a
+    sha256: str
+    offset: float = 0.0  # seconds from the session's start to the recording's start
+    offset_source: str = "default"  # given | creation_time | session | default
+
+
+@dataclass(frozen=True)
+class Answer:
+    qid: str
+    section: str
+    question: str
+    text: str = ""
+    status: str = "pending"  # pending | answered | skipped | follow-up
+    at: float | None = None  # seconds from the session's start when the question was asked
+
+
+@dataclass(frozen=True)
+class Step:
+    n: int
+    at: float  # seconds from the session's start
+    action: str
+    key_point: str = ""
+    reason: str = ""
+    practise: bool = False
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    expert: str
+    kind: str = "interview"
+    title: str = ""
+    guide: str = ""
+    task: str = ""
+    started: str = ""
+    status: str = "open"  # open | paused | done
+    consent: dict[str, Any] = field(default_factory=lambda: dict(NOT_RECORDED))
+    restricted: bool = False
+    media: tuple[Media, ...] = ()
+    answers: tuple[Answer, ...] = ()
+    steps: tuple[Step, ...] = ()
+    notes: str = ""
+
+    @property
+    def consent_status(self) -> str:
+        return str(self.consent.get("status", "not recorded"))
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["media"] = [asdict(m) for m in self.media]
+        data["answers"] = [asdict(a) for a in self.answers]
+        data["steps"] = [asdict(s) for s in self.steps]
+        return data
+
+
+def session_path(ws: Workspace, session_id: str) -> Path:
+    return ws.session_dir(session_id) / "session.md"
+
+
+def _build(meta: dict[str, Any], body: str, path: Path) -> Session:
+    try:
+        consent = meta.get("consent") or dict(NOT_RECORDED)
+        if isinstance(consent, str):
+            consent = {"status": consent}
+        return Session(
+            id=str(meta["id"]),
+            expert=str(meta["expert"]),
+            kind=str(meta.get("kind", "interview")),
+            title=str(meta.get("title") or ""),
+            guide=str(meta.get("guide") or ""),
+            task=str(meta.get("task") or ""),
+            started=str(meta.get("started") or ""),
+            status=str(meta.get("status") or "open"),
+            consent=dict(consent),
+            restricted=bool(meta.get("restricted", False)),
+            media=tuple(Media(**m) for m in meta.get("media") or ()),
+            answers=tuple(Answer(**a) for a in meta.get("answers") or ()),
+            steps=tuple(Step(**s) for s in meta.get("steps") or ()),
+            notes=str(meta.get("notes") or ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FrontMatterError(
+            f"{path}: session front matter is incomplete or wrong: {exc}"
+        ) from None
+
+
+def load_file(path: Path) -> Session:
+    meta, body = read_front_matter(path)
+    session = _build(meta, body, path)
+    if session.kind not in KINDS:
+        raise FrontMatterError(
+            f"{path}: kind must be interview or observation, not {session.kind!r}"
+        )
+    return session
+
+
+def get(ws: Workspace, session_id: str) -> Session:
+    path = session_path(ws, session_id)
+    if not path.is_file():
+        raise NotFound(f"no session {session_id!r}; see `tacit session list`")
+    return load_file(path)
+
+
+def list_all(ws: Workspace, expert: str | None = None) -> list[Session]:
+    if not ws.sessions_dir.is_dir():
+        return []
+    found = [load_file(p) for p in sorted(ws.sessions_dir.glob("*/session.md"))]
+    return [s for s in found if expert is None or s.expert == expert]
+
+
+def save(ws: Workspace, session: Session) -> Path:
+    """Write session.md atomically: the front matter holds everything, the body shows it."""
+    from tacit.interviews import render
+
+    path = session_path(ws, session.id)
+    ensure_dir(path.parent)
+    meta = session.to_json()
+    write_front_matter(path, meta, render.session_body(session))
+    return path
+
+
+def new_id(ws: Workspace, expert: str, label: str, day: dt.date | None = None) -> str:
+    """YYYY-MM-DD-expert-label, with -2, -3... when taken. Never reuses a folder."""
+    base = "-".join(p for p in ((day or dt.date.today()).isoformat(), expert, slugify(label)) if p)
+    base = base[:100].strip("-")
+    candidate, n = base, 2
+    while ws.session_dir(candidate).exists():
+        candidate, n = f"{base}-{n}", n + 1
+    return safe_name(candidate, "session id")
+
+
+def create(ws: Workspace, expert: str, kind: str, label: str, **fields: Any) -> Session:
+    """Create a new session folder; never overwrites an existing one."""
+    if kind not in KINDS:
+        raise TacitError(f"kind must be interview or observation, not {kind!r}")
+    session_id = new_id(ws, expert, label)
+    folder = ws.session_dir(session_id)
+    try:
+        folder.mkdir(mode=0o700, parents=False)
+    except FileExistsError:
+        raise TacitError(f"session {session_id} already exists") from None
+    fields.setdefault("started", dt.datetime.now().astimezone().isoformat(timespec="seconds"))
+    session = Session(id=session_id, expert=expert, kind=kind, **fields)
+    save(ws, session)
+    return session
+
+
+def update(ws: Workspace, session: Session, **changes: Any) -> Session:
+    updated = replace(session, **changes)
+    save(ws, updated)
+    return updated
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

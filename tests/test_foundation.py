@@ -1,0 +1,218 @@
+"""The knowledge base, its discovery, durable writes, the lock, errors and the import guard."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tacit import fileio, workspace
+from tacit.errors import LockBusy
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_init_creates_layout_with_private_permissions(tmp_path, run):
+    target = tmp_path / "plant-ops"
+    result = run("init", target, "--name", "Plant ops")
+    assert result.exit_code == 0, result
+    for sub in ("experts", "sessions", "packs", ".tacit"):
+        assert (target / sub).is_dir()
+        assert _mode(target / sub) == 0o700
+    assert _mode(target) == 0o700
+    assert _mode(target / "tacit.toml") == 0o600
+    assert 'name = "Plant ops"' in (target / "tacit.toml").read_text()
+    again = run("init", target)
+    assert again.exit_code == 1 and "already" in again.stderr
+
+
+def test_discovery_order_flag_then_env_then_walk_up(tmp_path, monkeypatch, kb):
+    other = workspace.init(tmp_path / "other", "other")
+    walked = workspace.init(tmp_path / "walked", "walked")
+    deep = walked.root / "experts" / "deeper"
+    deep.mkdir()
+    monkeypatch.chdir(deep)
+    monkeypatch.delenv("TACIT_KB")
+    assert workspace.current().root == walked.root
+    monkeypatch.setenv("TACIT_KB", str(kb.root))
+    assert workspace.current().root == kb.root
+    workspace.set_override(other.root)
+    assert workspace.current().root == other.root
+
+
+def test_outside_any_kb_says_how_to_make_one(tmp_path, monkeypatch, run):
+    monkeypatch.delenv("TACIT_KB")
+    monkeypatch.chdir(tmp_path)
+    result = run("expert", "list")
+    assert result.exit_code == 1
+    assert "tacit init" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_atomic_write_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
+    target = tmp_path / "records" / "record.md"
+    fileio.atomic_write(target, "old content\n")
+
+    def crash(*_args):
+        raise OSError("disk pulled out")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        fileio.atomic_write(target, "new content that never lands\n")
+    assert target.read_text() == "old content\n"
+    assert [p.name for p in target.parent.iterdir()] == ["record.md"]
+
+
+def test_atomic_write_survives_sigkill_of_the_writer(tmp_path):
+    target = tmp_path / "record.txt"
+    fileio.atomic_write(target, "A" * 100)
+    code = (
+        "import os, signal\n"
+        "from pathlib import Path\n"
+        "import tacit.fileio as f\n"
+        "real = os.fsync\n"
+        "def die(fd):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "os.fsync = die\n"
+        f"f.atomic_write(Path({str(target)!r}), 'B' * 5_000_000)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert proc.returncode == -9
+    assert target.read_text() == "A" * 100
+
+
+def test_lock_refuses_second_writer(kb):
+    held = threading.Event()
+    release = threading.Event()
+
+    def holder():
+        with workspace.writer_lock(kb):
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(5)
+    try:
+        with pytest.raises(LockBusy, match="another tacit command"):
+            with workspace.writer_lock(kb, timeout=0.2):
+                pass
+    finally:
+        release.set()
+        thread.join()
+    with workspace.writer_lock(kb, timeout=0.2):
+        pass
+
+
+def test_lock_busy_is_a_one_line_error_from_the_cli(kb, run):
+    code = (
+        "import time, sys\n"
+        "from tacit import workspace\n"
+        "ws = workspace.current()\n"
+        "with workspace.writer_lock(ws):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(20)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        result = run("expert", "add", "Sam Okafor")
+        assert result.exit_code == 1
+        assert "another tacit command" in result.stderr
+        assert "Traceback" not in result.output
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ('name = "x"\n[models\ndevice = "cpu"\n', "line 2"),
+        ('name = "x"\n[models]\ndevice = "gpu"\n', "line 3: models.device"),
+        ('name = "x"\n\n[index]\nchunk_words = "many"\n', "line 4: index.chunk_words"),
+        ('name = "x"\nfavourite_colour = "blue"\n', "line 2: favourite_colour: unknown"),
+    ],
+)
+def test_broken_config_names_key_and_line(kb, run, content, expected):
+    (kb.root / "tacit.toml").write_text(content)
+    result = run("expert", "list")
+    assert result.exit_code == 1, result
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_broken_expert_front_matter_names_file_and_line(kb, run):
+    assert run("expert", "add", "Maria Lopez", "--role", "Shift lead").exit_code == 0
+    path = kb.root / "experts" / "maria-lopez.md"
+    path.write_text("---\nname: Maria Lopez\nrole: [unclosed\n---\nnotes\n")
+    result = run("expert", "show", "maria-lopez")
+    assert result.exit_code == 1
+    assert "maria-lopez.md" in result.stderr and "line 3" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_expert_add_list_show_edit(kb, run):
+    result = run(
+        "expert",
+        "add",
+        "María López",
+        "--role",
+        "Shift lead",
+        "--team",
+        "Ops",
+        "--leaving-on",
+        "2027-01-31",
+        "--topic",
+        "pumps",
+        "--topic",
+        "alarms",
+        "--position-risk",
+        "5",
+    )
+    assert result.exit_code == 0, result
+    assert result.stdout.strip() == "maria-lopez"
+    assert _mode(kb.root / "experts" / "maria-lopez.md") == 0o600
+    listed = json.loads(run("expert", "list", "--json").stdout)
+    assert listed[0]["name"] == "María López" and listed[0]["topics"] == ["pumps", "alarms"]
+    assert run("expert", "edit", "maria-lopez", "--role", "Operations lead").exit_code == 0
+    shown = json.loads(run("expert", "show", "maria-lopez", "--json").stdout)
+    assert shown["role"] == "Operations lead" and shown["leaving_on"] == "2027-01-31"
+    assert run("expert", "show", "nobody").exit_code == 1
+    duplicate = run("expert", "add", "Maria Lopez")
+    assert duplicate.exit_code == 1 and "already exists" in duplicate.stderr
+
+
+def test_importing_the_cli_loads_no_heavy_library():
+    code = (
+        "import sys, tacit.cli\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'faster_whisper', 'chromadb',"
+        " 'ctranslate2', 'bm25s', 'transformers', 'numpy') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == ""
+
+
+def test_version_and_usage_exit_codes(run):
+    assert run("--version").stdout.startswith("tacit ")
+    assert run("expert", "add").exit_code == 2
+
+
+def test_doctor_reports_missing_model_as_failure(kb, run):
+    toml = kb.root / "tacit.toml"
+    toml.write_text(toml.read_text().replace('speech = ""', 'speech = "/nonexistent/whisper"'))
+    result = run("doctor", "--json")
+    assert result.exit_code == 1
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["speech model"]["ok"] is False
+    assert checks["embedding model"]["ok"] is True
