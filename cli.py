@@ -107,18 +107,28 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         raise typer.Exit(1)
 
 
-def _mount() -> None:
-    from tacit.interviews import commands as interview_commands
+COMMAND_MODULES = (
+    "tacit.interviews.commands",  # expert, session, guide, interview, observe
+    "tacit.interviews.risk_commands",  # risk, plan, report
+    "tacit.capture.commands",  # transcribe, import, export, speakers
+    "tacit.index.commands",  # index
+    "tacit.index.query_commands",  # ask, play, chat, who-knows
+    "tacit.packs.commands",  # pack
+    "tacit.privacy_commands",  # redact, forget, consent, backup, restore
+)
 
-    interview_commands.mount(app)
-    for module in ("capture", "index", "packs", "privacy", "risk"):
+
+def _mount() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
         try:
-            mod = __import__(f"tacit.{module}.commands", fromlist=["mount"])
+            module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name in (f"tacit.{module}", f"tacit.{module}.commands"):
+            if exc.name == name:
                 continue  # that domain is not built yet
             raise
-        mod.mount(app)
+        module.mount(app)
 
 
 _mount()
