@@ -1,0 +1,100 @@
+"""tacit plan: the capture backlog, highest-risk uncovered knowledge scheduled first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tacit.interviews import risk
+from tacit.interviews import sessions as sessions_module
+from tacit.interviews.risk import RiskRow
+from tacit.workspace import Workspace
+
+SESSIONS_PER_WEEK = 3
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    expert: str
+    name: str
+    week: int  # 1-based, from today
+    date: dt.date
+    guide: str
+    why: str
+    agenda: tuple[str, ...]
+    before_departure: bool
+    score: int
+    band: str
+
+    def to_json(self) -> dict:
+        return {**self.__dict__, "date": self.date.isoformat(), "agenda": list(self.agenda)}
+
+
+def next_guide(ws: Workspace, row: RiskRow) -> tuple[str, str]:
+    """Which guide to use next with this expert, and why."""
+    held = sessions_module.list_all(ws, expert=row.expert.slug)
+    guides_used = {s.guide for s in held}
+    cov = row.coverage
+    if "exit-interview" not in guides_used:
+        return "exit-interview", "no exit interview yet"
+    if cov.open_questions or cov.protege_questions:
+        return "exit-interview", "open questions from earlier sessions and protégés"
+    if cov.topics_without_evidence and "knowledge-audit" not in guides_used:
+        return "knowledge-audit", "topics with no captured evidence"
+    if cov.observations == 0:
+        return "job-breakdown", "no hands-on task observed yet"
+    if "critical-decision" not in guides_used:
+        return "critical-decision", "walk one incident through"
+    return "handover", "close out duties, contacts and open matters"
+
+
+def _agenda(ws: Workspace, row: RiskRow) -> tuple[str, ...]:
+    cov = row.coverage
+    items = [f"open: {q}" for q in cov.open_questions]
+    items += [f"protégé asked: {q}" for q in cov.protege_questions]
+    items += [f"topic without evidence: {t}" for t in cov.topics_without_evidence]
+    return tuple(items)
+
+
+def plan(ws: Workspace, weeks: int = 4, today: dt.date | None = None) -> list[PlannedSession]:
+    """Fill SESSIONS_PER_WEEK slots a week in risk order; each expert takes the earliest free
+    slot, so a high-risk expert leaving soon is seen before they go. Experts fully covered or
+    already gone are left out."""
+    today = today or dt.date.today()
+    free = [
+        today + dt.timedelta(days=w * 7 + d) for w in range(weeks) for d in range(SESSIONS_PER_WEEK)
+    ]
+    planned: list[PlannedSession] = []
+    for row in (r for r in risk.assess(ws, today) if _needs_session(r)):
+        if not free:
+            break
+        day = free.pop(0)
+        guide, why = next_guide(ws, row)
+        leaving = row.expert.leaving_on
+        planned.append(
+            PlannedSession(
+                expert=row.expert.slug,
+                name=row.expert.name,
+                week=(day - today).days // 7 + 1,
+                date=day,
+                guide=guide,
+                why=why,
+                agenda=_agenda(ws, row),
+                before_departure=leaving is None or day <= leaving,
+                score=row.score,
+                band=row.band,
+            )
+        )
+    return sorted(planned, key=lambda p: p.date)
+
+
+def _needs_session(row: RiskRow) -> bool:
+    if row.days_to_departure is not None and row.days_to_departure < 0:
+        return False  # already gone
+    cov = row.coverage
+    return (
+        cov.share < 1.0
+        or bool(cov.open_questions)
+        or bool(cov.protege_questions)
+        or cov.sessions == 0
+    )

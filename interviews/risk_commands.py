@@ -1,0 +1,77 @@
+"""Commands: risk, plan, report."""
+
+from __future__ import annotations
+
+import typer
+
+from tacit import workspace
+from tacit.interviews import backlog, report, risk
+from tacit.output import message, out, print_json
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def risk_command(as_json: bool = JSON) -> None:
+    """Experts ranked by knowledge-loss risk, with coverage; flags high risk, low coverage."""
+    from rich.table import Table
+
+    rows = risk.assess(workspace.current())
+    if as_json:
+        print_json([r.to_json() for r in rows])
+        return
+    grid = Table(header_style="bold")
+    for column in ("expert", "days", "attr", "pos", "score", "band", "covered", "open", "flag"):
+        grid.add_column(column, no_wrap=column in ("expert", "flag", "covered"))
+    for r in rows:
+        c = r.coverage
+        style = {"high": "red", "medium": "yellow"}.get(r.band, "")
+        grid.add_row(
+            r.expert.name,
+            "" if r.days_to_departure is None else str(r.days_to_departure),
+            str(r.attrition),
+            str(r.position_risk),
+            str(r.score),
+            f"[{style}]{r.band}[/]" if style else r.band,
+            f"{c.share:.0%}",
+            str(len(c.open_questions) + len(c.protege_questions)),
+            "[bold red]high risk, low coverage[/]" if r.flag else "",
+        )
+    out.print(grid)
+
+
+def plan_command(
+    weeks: int = typer.Option(4, "--weeks", min=1, help="How many weeks to schedule."),
+    as_json: bool = JSON,
+) -> None:
+    """The capture backlog: whom to see next, with which guide and agenda."""
+    planned = backlog.plan(workspace.current(), weeks=weeks)
+    if as_json:
+        print_json([p.to_json() for p in planned])
+        return
+    if not planned:
+        message("nothing to schedule: every expert is covered or gone")
+    for p in planned:
+        late = "" if p.before_departure else "  [bold red](after their departure!)[/]"
+        out.print(
+            f"[bold]week {p.week} · {p.date}[/] {p.name} ({p.band} risk, score {p.score}) "
+            f"· guide {p.guide}: {p.why}{late}"
+        )
+        for item in p.agenda:
+            out.print(f"    - {item}", markup=False)
+
+
+def report_command(
+    as_html: bool = typer.Option(False, "--html", help="Also write a self-contained HTML file."),
+) -> None:
+    """Write the KM report (reports/km-report.md, and .html with --html)."""
+    ws = workspace.current()
+    with workspace.writer_lock(ws):
+        written = report.write(ws, as_html)
+    for path in written:
+        typer.echo(str(path))
+
+
+def mount(app: typer.Typer) -> None:
+    app.command("risk")(risk_command)
+    app.command("plan")(plan_command)
+    app.command("report")(report_command)
