@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -19,7 +18,7 @@ _debug = False
 class TacitGroup(TyperGroup):
     """Turns TacitError into a one-line message and its exit code; Ctrl-C into 130."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except TacitError as exc:
@@ -29,10 +28,10 @@ class TacitGroup(TyperGroup):
             sys.stderr.write(f"error: {exc.message}\n")
             if exc.hint:
                 sys.stderr.write(f"hint: {exc.hint}\n")
-            raise click.exceptions.Exit(exc.exit_code) from None
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
-            raise click.exceptions.Exit(130) from None
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(

@@ -50,7 +50,100 @@ def redactor(config: Config) -> Redactor:
         patterns.append(EMAIL)
     if settings["phones"]:
         patterns.append(PHONE)
-    fingerprint = hashlib.sha256(
-        json.dumps(settings, sort_keys=True).encode("utf-8")
-    ).hexdigest()[:16]
+    fingerprint = hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8")).hexdigest()[
+        :16
+    ]
     return Redactor(patterns=tuple(patterns), fingerprint=fingerprint)
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str  # "transcript 00:01:23" or "answer <qid>" or "step <n>"
+    text: str  # the match
+
+
+def session_texts(ws, session_id: str) -> list[tuple[str, str]]:
+    """(where, text) for every piece of text a session holds."""
+    from tacit.capture import transcript as transcript_model
+    from tacit.interviews import sessions
+    from tacit.interviews.render import clock
+
+    session = sessions.get(ws, session_id)
+    texts = [(f"answer {a.qid}", a.text) for a in session.answers if a.text]
+    texts += [(f"step {s.n}", f"{s.action} {s.key_point} {s.reason}") for s in session.steps]
+    path = ws.session_dir(session_id) / transcript_model.TRANSCRIPT_NAME
+    if path.is_file():
+        texts += [
+            (f"transcript {clock(seg.start)}", seg.text)
+            for seg in transcript_model.load(path).segments
+        ]
+    if session.notes:
+        texts.append(("notes", session.notes))
+    return texts
+
+
+def preview(ws, session_id: str) -> list[Finding]:
+    mask = redactor(ws.config)
+    return [
+        Finding(where, hit)
+        for where, text in session_texts(ws, session_id)
+        for hit in mask.matches(text)
+    ]
+
+
+def redact_originals(ws, session_id: str) -> int:
+    """Rewrite the session's plain files with masks (only when tacit.toml says so)."""
+    from dataclasses import replace
+
+    from tacit.capture import transcript as transcript_model
+    from tacit.errors import TacitError
+    from tacit.interviews import sessions
+
+    if not ws.config.redaction["redact_originals"]:
+        raise TacitError(
+            "originals are kept as spoken; set redact_originals = true under [redaction] in "
+            "tacit.toml to rewrite them (everything derived is masked at the next `tacit index`)"
+        )
+    mask = redactor(ws.config)
+    count = len(preview(ws, session_id))
+    session = sessions.get(ws, session_id)
+    sessions.update(
+        ws,
+        session,
+        answers=tuple(replace(a, text=mask(a.text)) for a in session.answers),
+        steps=tuple(
+            replace(s, action=mask(s.action), key_point=mask(s.key_point), reason=mask(s.reason))
+            for s in session.steps
+        ),
+        notes=mask(session.notes),
+    )
+    path = ws.session_dir(session_id) / transcript_model.TRANSCRIPT_NAME
+    if path.is_file():
+        transcript = transcript_model.load(path)
+        segments = tuple(replace(seg, text=mask(seg.text), words=()) for seg in transcript.segments)
+        transcript_model.save(path, replace(transcript, segments=segments))
+    return count
+
+
+def set_consent(ws, session_id: str, status: str, by: str | None = None, use: str | None = None):
+    """Record consent given, refused or withdrawn, with who and when."""
+    import datetime as dt
+
+    from tacit.interviews import sessions
+
+    session = sessions.get(ws, session_id)
+    consent = {
+        "status": status,
+        "when": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    if by:
+        consent["by"] = by
+    if use:
+        consent["use"] = use
+    history = list(session.consent.get("history") or [])
+    previous = {k: v for k, v in session.consent.items() if k != "history"}
+    if previous.get("status") != "not recorded":
+        history.append(previous)
+    if history:
+        consent["history"] = history
+    return sessions.update(ws, session, consent=consent)

@@ -67,9 +67,13 @@ def test_scales_come_from_tacit_toml(kb, run):
 
 
 def test_coverage_counts_match_sessions_on_disk(kb, run):
-    assert run("expert", "add", "Ana Soon", "--topic", "pump seals", "--topic", "flare").exit_code == 0
+    assert (
+        run("expert", "add", "Ana Soon", "--topic", "pump seals", "--topic", "flare").exit_code == 0
+    )
     answers = (
-        Answer("a1", "Role", "What do you do?", "I run the pumps and change pump seals.", "answered"),
+        Answer(
+            "a1", "Role", "What do you do?", "I run the pumps and change pump seals.", "answered"
+        ),
         Answer("a2", "Role", "What else?", "", "skipped"),
         Answer("b1", "Failures", "Worst failure?", "The 2019 flood.", "follow-up"),
         Answer("c1", "Network", "Who do you call?", "", "pending"),
@@ -90,9 +94,18 @@ def test_coverage_counts_match_sessions_on_disk(kb, run):
 
 
 def test_not_captured_question_reaches_coverage_and_plan(kb, run):
-    assert run("expert", "add", "Ana Soon", "--leaving-on", _day(20), "--position-risk", "5").exit_code == 0
-    entry = {"time": "2026-11-26T10:00:00", "question": "How do I reset the flare igniter?",
-             "filters": {}, "not_captured": True, "experts": ["ana-soon"], "cited": []}
+    assert (
+        run("expert", "add", "Ana Soon", "--leaving-on", _day(20), "--position-risk", "5").exit_code
+        == 0
+    )
+    entry = {
+        "time": "2026-11-26T10:00:00",
+        "question": "How do I reset the flare igniter?",
+        "filters": {},
+        "not_captured": True,
+        "experts": ["ana-soon"],
+        "cited": [],
+    }
     append_line(kb.questions_log, json.dumps(entry))
     append_line(kb.questions_log, '{"truncated by a cra')  # a crash-cut line is skipped
     rows = json.loads(run("risk", "--json").stdout)
@@ -106,7 +119,10 @@ def test_not_captured_question_reaches_coverage_and_plan(kb, run):
 
 def test_plan_schedules_highest_risk_first_and_skips_the_departed(kb, run):
     _experts(run)
-    assert run("expert", "add", "Gus Gone", "--leaving-on", _day(-3), "--position-risk", "5").exit_code == 0
+    assert (
+        run("expert", "add", "Gus Gone", "--leaving-on", _day(-3), "--position-risk", "5").exit_code
+        == 0
+    )
     planned = backlog.plan(kb, weeks=1, today=TODAY)
     assert [p.expert for p in planned] == ["ana-soon", "ben-half", "cy-year"]
     assert all(p.guide == "exit-interview" for p in planned)
@@ -116,7 +132,9 @@ def test_plan_schedules_highest_risk_first_and_skips_the_departed(kb, run):
 def test_report_has_every_section_markdown_and_html(kb, run):
     _experts(run)
     append_line(kb.questions_log, json.dumps({"question": "q1", "not_captured": False}))
-    append_line(kb.questions_log, json.dumps({"question": "<script>x</script>", "not_captured": True}))
+    append_line(
+        kb.questions_log, json.dumps({"question": "<script>x</script>", "not_captured": True})
+    )
     result = run("report", "--html")
     assert result.exit_code == 0, result
     md_path, html_path = (line for line in result.stdout.splitlines())
