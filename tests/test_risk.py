@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from tacit.capture import transcript as tr
 from tacit.fileio import append_line
@@ -138,11 +139,11 @@ def test_report_has_every_section_markdown_and_html(kb, run):
     result = run("report", "--html")
     assert result.exit_code == 0, result
     md_path, html_path = (line for line in result.stdout.splitlines())
-    text = open(md_path).read()
+    text = Path(md_path).read_text()
     for heading in ("## Risk", "## Coverage", "## Protégé demand", "## Packs and checkpoints"):
         assert heading in text
     assert "2 questions asked; 1 answered from the knowledge base (50%)" in text
-    page = open(html_path).read()
+    page = Path(html_path).read_text()
     assert "<script>x" not in page and "&lt;script&gt;x" in page
     for heading in ("<h2>Risk</h2>", "<h2>Coverage</h2>", "<h2>Protégé demand</h2>"):
         assert heading in page
