@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: setup system-packages demo test lint clean
+.PHONY: setup system-packages demo test lint clean docs
 
 system-packages:
 	@if ! command -v ffmpeg >/dev/null || ! command -v espeak-ng >/dev/null || ! command -v tmux >/dev/null || ! command -v chromium >/dev/null; then \
@@ -37,3 +37,6 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) demo-kb
+
+docs: setup
+	COLUMNS=100 NO_COLOR=1 $(BIN)/python -m typer tacit.cli utils docs --name tacit --output docs/commands.md

@@ -99,9 +99,9 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
                 if check.warning
                 else ("[green]ok[/]" if check.ok else "[red]FAIL[/]")
             )
-            out.print(f"{mark:>4} {check.name}: {check.detail}", markup=True, highlight=False)
+            out.print(f"{mark:>4} {check.name}: {check.detail}", highlight=False, soft_wrap=True)
             if check.hint and (not check.ok or check.warning):
-                out.print(f"     fix: {check.hint}", highlight=False)
+                out.print(f"     fix: {check.hint}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)
 
