@@ -138,6 +138,52 @@ def expert_edit(
     message(f"updated expert {slug}")
 
 
+@expert_app.command("agenda")
+def expert_agenda(slug: str, as_json: bool = JSON) -> None:
+    """The agenda for the next session: open questions first, then sections never covered."""
+    from tacit.interviews import agenda as agenda_core
+
+    plan = agenda_core.agenda(workspace.current(), slug)
+    if as_json:
+        print_json(plan.to_json())
+        return
+    _print_agenda(plan)
+
+
+def _print_agenda(plan) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    labels = {"follow-up": "follow-up", "skipped": "skipped", "asked": "asked, not captured"}
+    out.print(Text(f"Agenda for the next session with {plan.name} ({plan.expert})", style="bold"))
+    out.print()
+    out.print(Text(f"Open questions ({len(plan.open_questions)})", style="bold"))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", min_width=4)
+    grid.add_column()
+    for n, item in enumerate(plan.open_questions, 1):
+        where = f"{item.session} · {item.qid}" if item.session else f"first asked {item.asked}"
+        if item.times_asked > 1:
+            where += f" · asked {item.times_asked} times"
+        cell = Text(f"[{labels.get(item.source, item.source)}] {item.question}\n")
+        cell.append(where, style="dim")
+        if item.note:
+            cell.append(f"\nnote: {item.note}")
+        grid.add_row(f"{n}.", cell)
+    out.print(grid if plan.open_questions else Text("     none"))
+    out.print()
+    out.print(Text(f"Guide sections never covered ({len(plan.sections)})", style="bold"))
+    guide = None
+    for section in plan.sections:
+        if section.guide != guide:
+            guide = section.guide
+            begun = " (begun)" if section.guide_used else ""
+            out.print(Text(f"  {section.guide}{begun}: {section.guide_title}"))
+        out.print(Text(f"     - {section.title} ({section.questions} questions)"))
+    if plan.unreadable_log_lines:
+        message(f"skipped {plan.unreadable_log_lines} unreadable line(s) in questions.jsonl")
+
+
 @session_app.command("list")
 def session_list(
     expert: str = typer.Option(None, "--expert", help="Only this expert's sessions."),
@@ -173,9 +219,16 @@ def session_show(session_id: str, as_json: bool = JSON) -> None:
         return
     from tacit.interviews import render
 
-    out.print(render.session_body(session), markup=False, highlight=False)
+    # soft wrap: the body is Markdown, and a wrapped table row would break it
+    out.print(render.session_body(session), markup=False, highlight=False, soft_wrap=True)
 
 
 def mount(app: typer.Typer) -> None:
+    from tacit.interviews.guide_commands import guide_app
+    from tacit.interviews.run_commands import interview_app, observe_app
+
     app.add_typer(expert_app, name="expert")
     app.add_typer(session_app, name="session")
+    app.add_typer(guide_app, name="guide")
+    app.add_typer(interview_app, name="interview")
+    app.add_typer(observe_app, name="observe")

@@ -28,8 +28,11 @@ def session_body(session: Session) -> str:
         "",
         f"- Expert: {session.expert}",
         f"- Kind: {session.kind}",
-        f"- Consent: {session.consent_status}",
+        f"- Status: {session.status}",
+        f"- Consent: {_consent(session.consent)}",
     ]
+    if session.task:
+        lines.append(f"- Task: {session.task}")
     if session.guide:
         lines.append(f"- Guide: {session.guide}")
     if session.restricted:
@@ -41,22 +44,43 @@ def session_body(session: Session) -> str:
         if answer.section != section:
             section = answer.section
             lines += ["", f"## {section}"]
+        if answer.status == "pending":
+            lines += ["", f"### {answer.question}", "", "*not asked yet*"]
+            continue
         lines += ["", f"### {answer.question}", "", f"*{answer.status} · {clock(answer.at)}*"]
         if answer.text:
             lines += ["", answer.text]
     if session.steps:
-        lines += [
-            "",
-            f"## Job breakdown: {session.task or heading}",
-            "",
-            "| # | time | important step | key point | reason | practise |",
-            "|---|------|----------------|-----------|--------|----------|",
-        ]
-        for step in session.steps:
-            lines.append(
-                f"| {step.n} | {clock(step.at)} | {_cell(step.action)} | {_cell(step.key_point)} "
-                f"| {_cell(step.reason)} | {'yes' if step.practise else ''} |"
-            )
+        lines += _job_breakdown(session, heading)
     if session.notes:
         lines += ["", "## Notes", "", session.notes]
     return "\n".join(lines) + "\n"
+
+
+def _consent(consent: dict) -> str:
+    status = str(consent.get("status", "not recorded"))
+    by = f" by {consent['by']}" if consent.get("by") else ""
+    use = f", for {consent['use']}" if consent.get("use") else ""
+    return f"{status}{by}{use}"
+
+
+def _job_breakdown(session: Session, heading: str) -> list[str]:
+    """The Training Within Industry breakdown sheet, plus the steps the learner must practise."""
+    lines = [
+        "",
+        f"## Job breakdown: {session.task or heading}",
+        "",
+        "| # | time | important step | key point | reason | practise |",
+        "|---|------|----------------|-----------|--------|----------|",
+    ]
+    for step in session.steps:
+        lines.append(
+            f"| {step.n} | {clock(step.at)} | {_cell(step.action)} | {_cell(step.key_point)} "
+            f"| {_cell(step.reason)} | {'yes' if step.practise else ''} |"
+        )
+    practise = [step for step in session.steps if step.practise]
+    if practise:
+        lines += ["", "### To practise", ""]
+        lines += ["Watching does not transfer these; the learner practises each under supervision:"]
+        lines += [""] + [f"- Step {step.n}: {step.action}" for step in practise]
+    return lines

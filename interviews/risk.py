@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from tacit.capture import transcript as transcript_model
 from tacit.config import Config
+from tacit.errors import TacitError
 from tacit.interviews import experts as experts_module
 from tacit.interviews import sessions as sessions_module
 from tacit.interviews.experts import Expert
@@ -145,13 +146,11 @@ def _has_evidence(topic: str, text: str) -> bool:
 
 
 def _guide_sections(ws: Workspace, guide_name: str) -> list[str]:
+    from tacit.interviews import guides
+
     try:
-        from tacit.interviews import guides
-    except ImportError:  # guides not built: count the sections the answers name
-        return []
-    try:
-        return [section.title for section in guides.load(ws, guide_name).sections]
-    except Exception:  # noqa: BLE001  (a missing or broken guide counts nothing)
+        return [section.title for section in guides.get(ws, guide_name).sections]
+    except TacitError:  # a guide deleted or broken since: count the sections the answers name
         return []
 
 

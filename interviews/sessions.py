@@ -60,6 +60,7 @@ class Session:
     answers: tuple[Answer, ...] = ()
     steps: tuple[Step, ...] = ()
     notes: str = ""
+    steps_done: bool = False  # observations: the step log was closed with `done`
 
     @property
     def consent_status(self) -> str:
@@ -97,6 +98,7 @@ def _build(meta: dict[str, Any], body: str, path: Path) -> Session:
             answers=tuple(Answer(**a) for a in meta.get("answers") or ()),
             steps=tuple(Step(**s) for s in meta.get("steps") or ()),
             notes=str(meta.get("notes") or ""),
+            steps_done=bool(meta.get("steps_done", False)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise FrontMatterError(

@@ -147,3 +147,17 @@ def test_report_has_every_section_markdown_and_html(kb, run):
     assert "<script>x" not in page and "&lt;script&gt;x" in page
     for heading in ("<h2>Risk</h2>", "<h2>Coverage</h2>", "<h2>Protégé demand</h2>"):
         assert heading in page
+
+
+def test_coverage_counts_sections_of_a_real_guide(kb, run):
+    from tacit.interviews import guides
+
+    assert run("expert", "add", "Ana Soon").exit_code == 0
+    guide = guides.get(kb, "exit-interview")
+    first = guide.sections[0]
+    answers = (
+        Answer(first.questions[0].id, first.title, first.questions[0].text, "Yes.", "answered"),
+    )
+    sessions.create(kb, "ana-soon", "interview", "exit", answers=answers, guide="exit-interview")
+    cov = risk.coverage(kb, risk.experts_module.get(kb, "ana-soon"))
+    assert (cov.sections_answered, cov.sections_total) == (1, len(guide.sections))
