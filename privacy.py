@@ -13,6 +13,8 @@ EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 # +44 20 7946 0958, (555) 010-7788, 555-010-7788, 07700 900123: 7+ digits with separators
 PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d\s().-]{5,}\d(?![\w-])")
 MASK = "[redacted]"
+# dates and clock times look like phone numbers to PHONE: 2026-06-30, 30.06.2026, 12:30:05
+DATE_OR_TIME = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,10 @@ class Redactor:
 def _worth_masking(match: re.Match[str]) -> bool:
     # a phone pattern must not eat times like 00:01:23 or years: at least 7 digits
     if match.re is PHONE:
-        return sum(ch.isdigit() for ch in match.group(0)) >= 7
+        text = match.group(0).strip()
+        if DATE_OR_TIME.fullmatch(text):
+            return False
+        return sum(ch.isdigit() for ch in text) >= 7
     return True
 
 

@@ -132,3 +132,16 @@ def test_path_traversal_in_cli_is_refused(run):
     for args in (("session", "show", "../../etc"), ("expert", "show", "../tacit")):
         result = run(*args)
         assert result.exit_code == 1 and "unsafe" in result.stderr, args
+
+
+def test_redaction_masks_phones_and_emails_but_not_dates_or_part_numbers(kb):
+    from tacit import privacy
+
+    mask = privacy.redactor(kb.config)
+    text = ("Ring +44 20 7946 0958 or (555) 010-7788, mail dave.kim@aquatech.example.com; "
+            "due 2026-06-30 or 30/06/2026, valve PV-2207, fault E-414 at 00:01:23")
+    masked = mask(text)
+    for secret in ("7946", "010-7788", "dave.kim"):
+        assert secret not in masked
+    for kept in ("2026-06-30", "30/06/2026", "PV-2207", "E-414", "00:01:23"):
+        assert kept in masked
