@@ -290,8 +290,11 @@ def _answer_value(node: Any, where: str) -> tuple[str, str]:
 def apply_answers(
     ws: Workspace, session: Session, doc: AnswersFile, clock: Clock
 ) -> tuple[Answer, ...]:
+    # Notes from a file were typed at no known moment of the recording: stamping them with the
+    # clock of the import would make every citation point at the same wrong second.
+    del clock
     return tuple(
-        replace(a, text=doc.answers[a.qid][0], status=doc.answers[a.qid][1], at=clock())
+        replace(a, text=doc.answers[a.qid][0], status=doc.answers[a.qid][1], at=None)
         if a.qid in doc.answers
         else a
         for a in session.answers

@@ -109,8 +109,9 @@ def _in_terminal(kb, args: str) -> str:
 
 MASKS = (
     (re.compile(r"^(started|when): .*$", re.M), r"\1: <time>"),
-    (re.compile(r"^(\s+at): [\d.]+$", re.M), r"\1: <seconds>"),
-    (re.compile(r"\d\d:\d\d:\d\d"), "<clock>"),
+    # a typed answer is stamped when entered; one from a file has no moment (null)
+    (re.compile(r"^(\s+at): (?:[\d.]+|null)$", re.M), r"\1: <seconds>"),
+    (re.compile(r"\d\d:\d\d:\d\d|--:--:--"), "<clock>"),
 )
 
 
