@@ -1,0 +1,371 @@
+"""Sessions become chunks: transcript passages along speaker turns, Q+A answers, observed steps.
+
+Times. A chunk's start/end are seconds of its recording (``media``), because a citation must
+seek the media file to the second (`tacit play`). Transcript times already are media times.
+Answer.at and Step.at are session times: they become media times by subtracting the
+recording's offset (Media.offset, where the recording starts in the session). A chunk with no
+recording (``media == ""``) keeps session time, and None where no time was stamped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tacit.capture.transcript import Segment, Transcript
+    from tacit.interviews.sessions import Answer, Media, Session
+    from tacit.workspace import Workspace
+
+# Bump whenever the chunks made from the same files change: the manifest then asks for --rebuild.
+CHUNKER_VERSION = 1
+
+# A passage closes at a turn change once it holds this share of chunk_words (so an exchange
+# stays together), and before a sentence that would take it past chunk_words.
+TURN_FILL = 0.5
+# A final passage shorter than this share of chunk_words joins the one before it.
+TAIL_MERGE = 0.25
+# Text with no sentence punctuation at all (some transcripts) is cut at a segment end
+# once a "sentence" grows past this many times chunk_words.
+RUNAWAY = 2.0
+# The runner stamps a question when it is shown, about when it is spoken: allow a little slack.
+QUESTION_SLACK_S = 1.0
+ANSWERED = ("answered", "follow-up")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+# a full stop after these ends a word, not a sentence ("Mrs. Harrington", "e.g. the pump")
+_ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "vs.", "approx."}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str  # "<session>:<hash of every field below>": place and content
+    session: str
+    expert: str  # slug
+    kind: str  # interview | observation
+    source: str  # transcript | answer | step
+    text: str  # already redacted
+    start: float | None  # media seconds when media is set, else session seconds; None: unknown
+    end: float | None
+    speakers: tuple[str, ...]
+    section: str = ""
+    question: str = ""
+    guide: str = ""
+    restricted: bool = False
+    media: str = ""  # recording relative to the KB root, e.g. sessions/<id>/media/x.m4a
+    content_hash: str = ""  # sha256 of text: the embedding cache key
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["speakers"] = list(self.speakers)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Chunk:
+        return cls(**{**data, "speakers": tuple(data.get("speakers") or ())})
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    speaker: str
+    text: str
+    start: float
+    end: float
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _finish(chunk: Chunk, seen: set[str]) -> Chunk:
+    """Give a chunk its content hash and an id that is unique within its session."""
+    chunk = replace(chunk, content_hash=content_hash(chunk.text), id="")
+    payload = json.dumps(chunk.to_json(), sort_keys=True, ensure_ascii=False)
+    for n in range(1000):
+        salt = f"#{n}" if n else ""
+        digest = hashlib.sha256((payload + salt).encode("utf-8")).hexdigest()[:24]
+        chunk_id = f"{chunk.session}:{digest}"
+        if chunk_id not in seen:
+            seen.add(chunk_id)
+            return replace(chunk, id=chunk_id)
+    raise RuntimeError("chunk id space exhausted")  # pragma: no cover  (1000 identical chunks)
+
+
+# --- transcripts -----------------------------------------------------------------------------
+
+
+def _timed_tokens(segment: Segment) -> list[tuple[str, float, float]]:
+    """Each whitespace token of a segment with a time: word stamps when they line up,
+    else spread over the segment in proportion to characters."""
+    tokens = segment.text.split()
+    if segment.words and len(segment.words) == len(tokens):
+        return [(t, w.start, w.end) for t, w in zip(tokens, segment.words, strict=True)]
+    total = sum(len(t) + 1 for t in tokens) or 1
+    span = max(segment.end - segment.start, 0.0)
+    timed, done = [], 0
+    for token in tokens:
+        start = segment.start + span * done / total
+        done += len(token) + 1
+        timed.append((token, start, segment.start + span * done / total))
+    return timed
+
+
+def sentences(segments: Iterable[Segment], chunk_words: int) -> list[_Sentence]:
+    """Split a transcript into sentences with times; a speaker change always ends one."""
+    found: list[_Sentence] = []
+    words: list[tuple[str, float, float]] = []
+    speaker = ""
+
+    def close() -> None:
+        if words:
+            text = " ".join(w for w, _, _ in words)
+            found.append(_Sentence(speaker, text, words[0][1], words[-1][2]))
+            words.clear()
+
+    for segment in segments:
+        if segment.speaker != speaker:
+            close()
+            speaker = segment.speaker
+        for token in _timed_tokens(segment):
+            words.append(token)
+            if _SENTENCE_END.search(token[0]) and token[0].lower() not in _ABBREVIATIONS:
+                close()
+        if len(words) > RUNAWAY * chunk_words:
+            close()
+    close()
+    return found
+
+
+def passages(found: list[_Sentence], chunk_words: int) -> list[list[_Sentence]]:
+    """Group sentences into passages of about chunk_words that follow speaker turns."""
+    result: list[list[_Sentence]] = []
+    current: list[_Sentence] = []
+    count = 0
+    for sentence in found:
+        turn_change = bool(current) and sentence.speaker != current[-1].speaker
+        if current and (
+            (turn_change and count >= TURN_FILL * chunk_words)
+            or count + sentence.words > chunk_words
+        ):
+            result.append(current)
+            current, count = [], 0
+        current.append(sentence)
+        count += sentence.words
+    if current:
+        if result and count < TAIL_MERGE * chunk_words:
+            result[-1] = result[-1] + current
+        else:
+            result.append(current)
+    return result
+
+
+def _passage_text(passage: list[_Sentence]) -> str:
+    lines: list[str] = []
+    speaker = None
+    for sentence in passage:
+        if sentence.speaker != speaker:
+            speaker = sentence.speaker
+            lines.append(f"{speaker}: {sentence.text}")
+        else:
+            lines[-1] += f" {sentence.text}"
+    return "\n".join(lines)
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def _primary_media(session: Session, transcript: Transcript | None) -> Media | None:
+    """The recording the transcript was made from, else the session's only/first recording."""
+    if transcript is not None and transcript.media_file:
+        for media in session.media:
+            if media.file == transcript.media_file:
+                return media
+    return session.media[0] if session.media else None
+
+
+def _media_time(at: float | None, media: Media | None, media_path: str) -> tuple[float | None, str]:
+    """Session seconds -> (media seconds, media path); before the recording: session time."""
+    if at is None:
+        return None, ""
+    if media is not None and media_path and at - media.offset >= 0:
+        return round(at - media.offset, 3), media_path
+    return at, ""
+
+
+def _questions_by_media_time(session: Session, media: Media | None) -> list[tuple[float, Answer]]:
+    offset = media.offset if media is not None else 0.0
+    timed = [(a.at - offset, a) for a in session.answers if a.at is not None]
+    return sorted(timed, key=lambda pair: pair[0])
+
+
+def _asked_before(timed: list[tuple[float, Answer]], start: float) -> Answer | None:
+    latest = None
+    for at, answer in timed:
+        if at <= start + QUESTION_SLACK_S:
+            latest = answer
+        else:
+            break
+    return latest
+
+
+def _split_words(text: str, chunk_words: int) -> list[str]:
+    """Cut typed text into pieces of about chunk_words, between sentences only."""
+    segment_like = [_Sentence("", s, 0.0, 0.0) for s in re.split(r"(?<=[.!?])\s+", text.strip())]
+    groups = passages([s for s in segment_like if s.text], chunk_words)
+    return [" ".join(s.text for s in group) for group in groups] or [text.strip()]
+
+
+class _Context:
+    """What every chunk of one session shares: identity, redaction, recording."""
+
+    def __init__(self, ws: Workspace, session: Session, transcript: Transcript | None):
+        from tacit import privacy
+
+        self.redact = privacy.redactor(ws.config)
+        self.session = session
+        self.media = _primary_media(session, transcript)
+        file = transcript.media_file if transcript and transcript.media_file else ""
+        file = file or (self.media.file if self.media else "")
+        self.media_path = f"sessions/{session.id}/{file}" if file else ""
+        self.expert_name = _expert_name(ws, session.expert)
+        self.seen: set[str] = set()
+
+    def chunk(self, **fields) -> Chunk:
+        session = self.session
+        redact = self.redact
+        fields["text"] = redact(fields["text"])
+        fields["question"] = redact(fields.get("question", ""))
+        fields["section"] = redact(fields.get("section", ""))
+        fields["speakers"] = tuple(redact(s) for s in fields["speakers"])
+        base = Chunk(
+            id="",
+            session=session.id,
+            expert=session.expert,
+            kind=session.kind,
+            guide=session.guide,
+            restricted=session.restricted,
+            **fields,
+        )
+        return _finish(base, self.seen)
+
+
+def _expert_name(ws: Workspace, slug: str) -> str:
+    from tacit.errors import TacitError
+    from tacit.interviews import experts
+
+    try:
+        return experts.get(ws, slug).name
+    except TacitError:
+        return slug
+
+
+def _transcript_chunks(ctx: _Context, transcript: Transcript, chunk_words: int) -> list[Chunk]:
+    timed = _questions_by_media_time(ctx.session, ctx.media)
+    chunks = []
+    for passage in passages(sentences(transcript.segments, chunk_words), chunk_words):
+        start, end = round(passage[0].start, 3), round(passage[-1].end, 3)
+        asked = _asked_before(timed, start)
+        chunks.append(
+            ctx.chunk(
+                source="transcript",
+                text=_passage_text(passage),
+                start=start,
+                end=end,
+                speakers=tuple(dict.fromkeys(s.speaker for s in passage)),
+                section=asked.section if asked else "",
+                question=asked.question if asked else "",
+                media=ctx.media_path,
+            )
+        )
+    return chunks
+
+
+def _answer_chunks(ctx: _Context, chunk_words: int) -> list[Chunk]:
+    stamps = sorted(a.at for a in ctx.session.answers if a.at is not None)
+    chunks = []
+    for answer in ctx.session.answers:
+        if answer.status not in ANSWERED or not answer.text.strip():
+            continue
+        start, media = _media_time(answer.at, ctx.media, ctx.media_path)
+        later = [t for t in stamps if answer.at is not None and t > answer.at]
+        end = _media_time(later[0], ctx.media, media)[0] if later and start is not None else None
+        for piece in _split_words(answer.text, chunk_words):
+            chunks.append(
+                ctx.chunk(
+                    source="answer",
+                    text=f"Q: {answer.question}\nA: {piece}",
+                    start=start,
+                    end=end,
+                    speakers=(ctx.expert_name,),
+                    section=answer.section,
+                    question=answer.question,
+                    media=media,
+                )
+            )
+    return chunks
+
+
+def _step_chunks(ctx: _Context) -> list[Chunk]:
+    steps = sorted(ctx.session.steps, key=lambda s: (s.at, s.n))
+    chunks = []
+    for i, step in enumerate(steps):
+        start, media = _media_time(step.at, ctx.media, ctx.media_path)
+        end = _media_time(steps[i + 1].at, ctx.media, media)[0] if i + 1 < len(steps) else None
+        lines = [f"Step {step.n}: {step.action}"]
+        if step.key_point:
+            lines.append(f"Key point: {step.key_point}")
+        if step.reason:
+            lines.append(f"Reason: {step.reason}")
+        chunks.append(
+            ctx.chunk(
+                source="step",
+                text="\n".join(lines),
+                start=start,
+                end=end,
+                speakers=(ctx.expert_name,),
+                section=ctx.session.task,
+                media=media,
+            )
+        )
+    return chunks
+
+
+def chunk_session(
+    ws: Workspace, session: Session, transcript: Transcript | None, chunk_words: int
+) -> list[Chunk]:
+    """Every chunk of one session: transcript passages, answered questions, observed steps."""
+    chunk_words = max(int(chunk_words), 10)
+    ctx = _Context(ws, session, transcript)
+    chunks: list[Chunk] = []
+    if transcript is not None:
+        chunks += _transcript_chunks(ctx, transcript, chunk_words)
+    chunks += _answer_chunks(ctx, chunk_words)
+    chunks += _step_chunks(ctx)
+    return chunks
+
+
+def load_transcript(ws: Workspace, session_id: str) -> Transcript | None:
+    from tacit.capture import transcript as transcript_module
+
+    path = ws.session_dir(session_id) / transcript_module.TRANSCRIPT_NAME
+    return transcript_module.load(path) if path.is_file() else None
+
+
+def chunk_kb(ws: Workspace) -> list[Chunk]:
+    """Every chunk of the knowledge base; sessions whose consent was withdrawn are left out."""
+    from tacit.interviews import sessions
+
+    chunk_words = ws.config.index["chunk_words"]
+    chunks: list[Chunk] = []
+    for session in sessions.list_all(ws):
+        if session.consent_status == "withdrawn":
+            continue
+        chunks += chunk_session(ws, session, load_transcript(ws, session.id), chunk_words)
+    return chunks

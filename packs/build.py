@@ -1,0 +1,385 @@
+"""`tacit pack build`: a pack definition plus the knowledge base -> the learning plan's content.
+
+Topics are answered through the `ask` core (index/answers.py), so a pack and `tacit ask` agree on
+what is captured and what is a gap; excerpts come from the retriever, never from Chroma directly.
+Restricted sessions never appear. Media is linked, never copied: a link is computed from the
+build folder to sessions/<id>/media/<file>#t=SECONDS and kept only when it stays inside the KB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from tacit import privacy
+from tacit.errors import TacitError
+from tacit.index.answers import Answer, hms
+from tacit.interviews import experts as experts_module
+from tacit.interviews import sessions as sessions_module
+from tacit.packs.definition import Item, Pack
+from tacit.workspace import Workspace, safe_name
+
+EXCERPTS_PER_TOPIC = 3
+
+
+class Answerer(Protocol):
+    """What a build asks of the knowledge base (the real one: KBAnswerer; tests may fake it)."""
+
+    def answer(self, question: str) -> Answer: ...
+
+    def who_knows(self, topic: str) -> list[Any] | None: ...
+
+
+@dataclass(frozen=True)
+class Quote:
+    session: str
+    speaker: str
+    expert_name: str
+    start: float | None
+    text: str  # redacted chunk text, "Speaker: words" lines
+    href: str  # relative to the build folder, with #t=SECONDS; "" when there is no recording
+
+    @property
+    def time(self) -> str:
+        return hms(self.start) if self.start is not None else ""
+
+
+@dataclass(frozen=True)
+class TopicResult:
+    item: Item
+    captured: bool
+    answer: str  # the extractive answer with its citations ("" for a gap)
+    quotes: tuple[Quote, ...]
+    ask: tuple[str, ...] = ()  # for a gap: who is most likely to know, with why
+
+
+@dataclass(frozen=True)
+class ObservedStep:
+    n: int
+    action: str
+    key_point: str
+    reason: str
+    practise: bool
+    start: float | None  # seconds in the recording
+    href: str
+
+    @property
+    def time(self) -> str:
+        return hms(self.start) if self.start is not None else ""
+
+
+@dataclass(frozen=True)
+class Observed:
+    session: str
+    expert_name: str
+    task: str
+    href: str  # the recording, from its start
+    steps: tuple[ObservedStep, ...]
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """An observation or practice task: the coach's item, or one made from a `practise` step."""
+
+    item: Item
+    observed: Observed | None = None
+    step: int | None = None
+    added: bool = False  # True: from a session step pack.md does not list yet
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    detail: str  # plain text: role, what they know, whom they send people to
+
+
+@dataclass(frozen=True)
+class Built:
+    pack: Pack
+    kb_name: str
+    built_on: dt.date
+    experts: tuple[experts_module.Expert, ...]
+    topics: tuple[TopicResult, ...]
+    observations: tuple[Scheduled, ...]
+    practice: tuple[Scheduled, ...]
+    contacts: tuple[Contact, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def gaps(self) -> tuple[TopicResult, ...]:
+        return tuple(t for t in self.topics if not t.captured)
+
+    @property
+    def sessions_quoted(self) -> tuple[str, ...]:
+        found = [q.session for t in self.topics for q in t.quotes]
+        found += [s.observed.session for s in (*self.observations, *self.practice) if s.observed]
+        return tuple(sorted(set(found)))
+
+
+class KBAnswerer:
+    """The real knowledge base: one warm retriever, `ask` per topic, `who_knows` for contacts.
+
+    Topics search the whole KB (restricted sessions excepted), as `tacit ask` does: a topic that
+    any captured session answers is not a gap. The pack's experts choose its observations,
+    practice tasks and reviewers, not which answers count."""
+
+    def __init__(self, ws: Workspace):
+        from tacit.index.retriever import Retriever
+
+        self.ws = ws
+        self.retriever = Retriever(ws)
+
+    def answer(self, question: str) -> Answer:
+        from tacit.index import answers
+        from tacit.index.retriever import Filters
+
+        return answers.ask(self.ws, self.retriever, question, Filters(), EXCERPTS_PER_TOPIC)
+
+    def who_knows(self, topic: str) -> list[Any] | None:
+        try:
+            from tacit.index import expertise
+        except ImportError:  # who-knows not installed: contacts come from the experts' records
+            return None
+        return expertise.who_knows(self.ws, self.retriever, topic)
+
+    def close(self) -> None:
+        self.retriever.close()
+
+
+def build(
+    ws: Workspace,
+    pack: Pack,
+    answerer: Answerer,
+    today: dt.date | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Built:
+    """Answer every topic, gather observations, practice tasks and contacts."""
+    people = {e.slug: e for e in experts_module.list_all(ws)}
+    missing = [slug for slug in pack.experts if slug not in people]
+    if missing:
+        raise TacitError(f"{pack.path}: experts not in the knowledge base: {', '.join(missing)}")
+    redact = privacy.redactor(ws.config)
+    links = _Links(ws, pack)
+    warnings: list[str] = []
+    sessions = {s.id: s for s in sessions_module.list_all(ws)}
+    hidden = {s.id for s in sessions.values() if s.restricted}
+    topics = []
+    items = pack.items("topics")
+    for n, item in enumerate(items, 1):
+        if progress:
+            progress(n, len(items), item.text)
+        answer = _without(answerer.answer(item.text), hidden)
+        topics.append(_topic(item, answer, links, redact))
+    observed = _Observed(sessions, people, links, redact, warnings)
+    observations = tuple(observed.scheduled(item) for item in pack.items("observations"))
+    practice = _practice(pack, observed, sessions)
+    contacts = _contacts(pack, answerer, people, redact)
+    return Built(
+        pack=pack,
+        kb_name=ws.config.name,
+        built_on=today or dt.date.today(),
+        experts=tuple(people[slug] for slug in pack.experts),
+        topics=tuple(topics),
+        observations=observations,
+        practice=practice,
+        contacts=contacts,
+        warnings=tuple(warnings),
+    )
+
+
+class _Links:
+    """Links from the build folder to recordings, computed by tacit and checked against the KB."""
+
+    def __init__(self, ws: Workspace, pack: Pack):
+        self.ws = ws
+        self.build_dir = pack.build_dir
+
+    def media(self, kb_relative: str, seconds: float | None) -> str:
+        if not kb_relative:
+            return ""
+        path = kb_relative.split("#", 1)[0]
+        target = self.ws.root / path
+        if ".." in path.split("/") or not self.ws.inside(target) or not target.is_file():
+            return ""  # forgotten, moved, or a path that would leave the KB
+        href = quote(os.path.relpath(target, self.build_dir))
+        if seconds is None:
+            return href
+        return f"{href}#t={seconds_text(seconds)}"
+
+    def session_media(self, session: sessions_module.Session, at: float | None):
+        """(media seconds, href) for a session time, as the chunker maps it."""
+        if not session.media:
+            return None, ""
+        media = session.media[0]
+        path = f"sessions/{safe_name(session.id, 'session id')}/{media.file}"
+        if at is None:
+            return None, self.media(path, None)
+        if at - media.offset < 0:
+            return None, ""
+        seconds = round(at - media.offset, 3)
+        return seconds, self.media(path, seconds)
+
+
+def seconds_text(seconds: float) -> str:
+    """83.0 -> '83', 83.25 -> '83.2': the #t= of a media link (tenths are plenty to seek)."""
+    return f"{max(seconds, 0.0):.1f}".removesuffix(".0")
+
+
+def _without(answer: Answer, hidden: set[str]) -> Answer:
+    """Restricted sessions never appear in a pack, whatever the answerer let through
+    (`ask` filters them already; this rule must not hang on one place)."""
+    from dataclasses import replace
+
+    kept = tuple(r for r in answer.results if r.session not in hidden)
+    if len(kept) == len(answer.results):
+        return answer
+    # the extractive answer may quote a dropped excerpt: keep it only if nothing was dropped
+    return replace(answer, results=kept, answer="", not_captured=answer.not_captured or not kept)
+
+
+def _relevant(answer: Answer) -> list[Any]:
+    """The excerpts that answer the topic: the best one, then only those that are relevant on
+    their own (the `ask` threshold, or a part number or code from the topic word for word).
+    A topic is not padded with the nearest unrelated passages."""
+    from tacit.index.answers import content_terms, is_code
+
+    codes = [t for t in content_terms(answer.query) if is_code(t)]
+    kept = []
+    for rank, result in enumerate(answer.results[:EXCERPTS_PER_TOPIC]):
+        dense = result.dense_score
+        coded = any(code.lower() in result.text.lower() for code in codes)
+        if rank == 0 or coded or (dense is not None and dense >= answer.threshold):
+            kept.append(result)
+    return kept
+
+
+def _topic(item: Item, answer: Answer, links: _Links, redact) -> TopicResult:
+    if answer.not_captured:
+        ask = tuple(f"{s.name}" + (f" ({s.why})" if s.why else "") for s in answer.experts)
+        return TopicResult(item=item, captured=False, answer="", quotes=(), ask=ask)
+    quotes = []
+    for result in _relevant(answer):
+        href = links.media(result.media, result.start) if result.media else ""
+        quotes.append(
+            Quote(
+                session=result.session,
+                speaker=redact(result.speaker),
+                expert_name=result.expert_name,
+                start=result.start,
+                text=redact(result.text),
+                href=href,
+            )
+        )
+    return TopicResult(item=item, captured=True, answer=redact(answer.answer), quotes=tuple(quotes))
+
+
+class _Observed:
+    """Observation sessions as the pack shows them: recording link and the observed steps."""
+
+    def __init__(self, sessions, people, links: _Links, redact, warnings: list[str]):
+        self.sessions = sessions
+        self.people = people
+        self.links = links
+        self.redact = redact
+        self.warnings = warnings
+
+    def get(self, session_id: str, item: Item) -> Observed | None:
+        session = self.sessions.get(session_id)
+        if session is None:
+            self.warnings.append(f"pack.md line {item.line}: no session {session_id!r}")
+            return None
+        if session.restricted:
+            self.warnings.append(
+                f"pack.md line {item.line}: session {session_id} is restricted: left out"
+            )
+            return None
+        steps = []
+        for step in sorted(session.steps, key=lambda s: (s.at, s.n)):
+            start, href = self.links.session_media(session, step.at)
+            steps.append(
+                ObservedStep(
+                    n=step.n,
+                    action=self.redact(step.action),
+                    key_point=self.redact(step.key_point),
+                    reason=self.redact(step.reason),
+                    practise=step.practise,
+                    start=start,
+                    href=href,
+                )
+            )
+        expert = self.people.get(session.expert)
+        return Observed(
+            session=session.id,
+            expert_name=expert.name if expert else session.expert,
+            task=self.redact(session.task or session.title or session.id),
+            href=self.links.session_media(session, None)[1],
+            steps=tuple(steps),
+        )
+
+    def scheduled(self, item: Item) -> Scheduled:
+        observed = self.get(item.session, item) if item.session else None
+        if observed and item.step is not None and item.step not in {s.n for s in observed.steps}:
+            self.warnings.append(
+                f"pack.md line {item.line}: {item.session} has no step {item.step}"
+            )
+        return Scheduled(item=item, observed=observed, step=item.step)
+
+
+def _practice(pack: Pack, observed: _Observed, sessions) -> tuple[Scheduled, ...]:
+    """The coach's practice tasks, then every `practise` step of the pack's experts'
+    observation sessions that pack.md does not list yet (observation is followed by practice:
+    such a task falls in the week after the pack schedules watching that session)."""
+    tasks = [observed.scheduled(item) for item in pack.items("practice")]
+    listed = {(t.item.session, t.item.step) for t in tasks}
+    watched = {i.session: i.week for i in pack.items("observations") if i.session and i.week}
+    for session in sessions.values():
+        if session.kind != "observation" or session.restricted:
+            continue
+        if session.expert not in pack.experts:
+            continue
+        week = min(watched[session.id] + 1, pack.weeks) if session.id in watched else None
+        for step in session.steps:
+            if not step.practise or (session.id, step.n) in listed:
+                continue
+            item = Item(
+                text=observed.redact(step.action),
+                markdown="",
+                line=0,
+                week=week,
+                session=session.id,
+                step=step.n,
+            )
+            shown = observed.get(session.id, item)
+            tasks.append(Scheduled(item=item, observed=shown, step=step.n, added=True))
+    return tuple(tasks)
+
+
+def _contacts(pack: Pack, answerer: Answerer, people, redact) -> tuple[Contact, ...]:
+    """Who knows what this pack teaches (who-knows per topic), then the pack's own experts."""
+    knows: dict[str, list[str]] = {}
+    for item in pack.items("topics"):
+        for row in (answerer.who_knows(item.text) or [])[:2]:
+            if getattr(row, "evidence", 0) > 0:
+                knows.setdefault(row.slug, []).append(item.text)
+    order = list(knows) + [slug for slug in pack.experts if slug not in knows]
+    contacts = []
+    for slug in order:
+        expert = people.get(slug)
+        if expert is None:
+            continue
+        # redaction covers what a pack derives from the record, contacts included; the
+        # leaving date is tacit's own field (and a phone pattern would take it for a number)
+        parts = [redact(expert.role)] if expert.role else []
+        if expert.leaving_on:
+            parts.append(f"leaving {expert.leaving_on.isoformat()}")
+        if slug in knows:
+            parts.append("knows about: " + "; ".join(knows[slug]))
+        elif expert.topics:
+            parts.append("topics: " + redact(", ".join(expert.topics)))
+        parts += [f"sends people to {redact(c)}" for c in expert.contacts]
+        contacts.append(Contact(name=expert.name, detail=" · ".join(parts)))
+    return tuple(contacts)

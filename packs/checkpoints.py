@@ -1,0 +1,220 @@
+"""Checkpoint sign-off: reviews recorded in packs/<name>/reviews.yaml, and each checkpoint's state.
+
+A checkpoint of week N is due start + N*7 days. It is *done* once its latest review passed it;
+a *redo* or no review at all is *late* after the due date and *on time* until then.
+The record is a plain YAML list, one mapping per review, rewritten atomically: it keeps every
+review (a redo and the pass that followed), so the history of the mentoring stays readable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tacit.errors import NotFound, TacitError
+from tacit.fileio import atomic_write
+from tacit.interviews import experts as experts_module
+from tacit.packs.definition import Pack, PackError, load, names
+from tacit.workspace import Workspace
+
+REVIEWS_FILE = "reviews.yaml"
+OUTCOMES = ("passed", "redo")
+ON_TIME, LATE, DONE = "on time", "late", "done"
+
+
+@dataclass(frozen=True)
+class Review:
+    checkpoint: str
+    by: str
+    outcome: str  # passed | redo
+    date: dt.date
+    note: str = ""
+    recorded: str = ""  # when it was written down (ISO time), which may differ from date
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checkpoint": self.checkpoint,
+            "by": self.by,
+            "outcome": self.outcome,
+            "date": self.date.isoformat(),
+            "note": self.note,
+            "recorded": self.recorded,
+        }
+
+
+@dataclass(frozen=True)
+class CheckpointStatus:
+    id: str
+    title: str  # what the protégé shows
+    week: int
+    due: dt.date
+    reviewer: str  # the reviewer's name when they are an expert in the KB
+    state: str  # on time | late | done
+    outcome: str = ""  # the latest review's outcome: passed, redo, or "" (not reviewed)
+    reviewed_on: dt.date | None = None
+    by: str = ""
+    note: str = ""
+    reviews: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "week": self.week,
+            "due": self.due.isoformat(),
+            "reviewer": self.reviewer,
+            "state": self.state,
+            "outcome": self.outcome,
+            "reviewed_on": self.reviewed_on.isoformat() if self.reviewed_on else None,
+            "by": self.by,
+            "note": self.note,
+            "reviews": self.reviews,
+        }
+
+
+@dataclass(frozen=True)
+class PackStatus:
+    name: str
+    protege: str
+    mentor: str
+    today: dt.date
+    checkpoints: tuple[CheckpointStatus, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "protege": self.protege,
+            "mentor": self.mentor,
+            "today": self.today.isoformat(),
+            "checkpoints": [c.to_json() for c in self.checkpoints],
+        }
+
+
+def reviews_path(pack: Pack) -> Path:
+    return pack.folder / REVIEWS_FILE
+
+
+def load_reviews(pack: Pack) -> list[Review]:
+    path = reviews_path(pack)
+    if not path.is_file():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise PackError(f"{path}: {where}unreadable review record") from None
+    if not isinstance(data, list):
+        raise PackError(f"{path}: line 1: must be a list of reviews")
+    return [_review(entry, path, n) for n, entry in enumerate(data, 1)]
+
+
+def _review(entry: Any, path: Path, n: int) -> Review:
+    try:
+        outcome = str(entry["outcome"])
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome {outcome!r}")
+        day = entry["date"]
+        return Review(
+            checkpoint=str(entry["checkpoint"]),
+            by=str(entry["by"]),
+            outcome=outcome,
+            date=day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)),
+            note=str(entry.get("note") or ""),
+            recorded=str(entry.get("recorded") or ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PackError(f"{path}: review {n} is incomplete or wrong: {exc}") from None
+
+
+def record(
+    ws: Workspace,
+    name: str,
+    checkpoint: str,
+    *,
+    by: str,
+    outcome: str,
+    note: str = "",
+    date: dt.date | None = None,
+) -> Review:
+    """Add one review to the pack's record. The caller holds the writer lock."""
+    pack = load(ws, name)
+    item = next((c for c in pack.items("checkpoints") if c.id == checkpoint), None)
+    if item is None:
+        ids = ", ".join(c.id for c in pack.items("checkpoints")) or "none"
+        raise NotFound(f"pack {name!r} has no checkpoint {checkpoint!r}; its checkpoints: {ids}")
+    if outcome not in OUTCOMES:
+        raise TacitError(f"--outcome must be passed or redo, not {outcome!r}")
+    reviewer = _reviewer(ws, by, item.reviewer)
+    review = Review(
+        checkpoint=checkpoint,
+        by=reviewer,
+        outcome=outcome,
+        date=date or dt.date.today(),
+        note=" ".join(note.split()),
+        recorded=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    )
+    reviews = [*load_reviews(pack), review]
+    text = yaml.safe_dump(
+        [r.to_json() for r in reviews], sort_keys=False, allow_unicode=True, width=100
+    )
+    atomic_write(reviews_path(pack), "# Checkpoint reviews, oldest first.\n" + text)
+    return review
+
+
+def _reviewer(ws: Workspace, by: str, assigned: str) -> str:
+    """--by is an expert slug in the KB, or the reviewer named in pack.md (say, the mentor)."""
+    by = by.strip()
+    if by == assigned:
+        return by
+    try:
+        return experts_module.get(ws, by).slug
+    except (NotFound, TacitError):
+        raise NotFound(
+            f"--by {by!r} is neither an expert in the knowledge base nor the checkpoint's "
+            f"reviewer ({assigned})"
+        ) from None
+
+
+def status(ws: Workspace, name: str, today: dt.date | None = None) -> PackStatus:
+    pack = load(ws, name)
+    return pack_status(ws, pack, load_reviews(pack), today or dt.date.today())
+
+
+def pack_status(ws: Workspace, pack: Pack, reviews: list[Review], today: dt.date) -> PackStatus:
+    people = {e.slug: e.name for e in experts_module.list_all(ws)}
+    rows = []
+    for item in pack.items("checkpoints"):
+        own = [r for r in reviews if r.checkpoint == item.id]
+        # the latest by review date; among reviews on one day, the last written down
+        latest = max(enumerate(own), key=lambda pair: (pair[1].date, pair[0]))[1] if own else None
+        due = pack.due(item.week or pack.weeks)
+        if latest is not None and latest.outcome == "passed":
+            state = DONE
+        else:
+            state = LATE if today > due else ON_TIME
+        rows.append(
+            CheckpointStatus(
+                id=item.id,
+                title=item.text,
+                week=item.week or pack.weeks,
+                due=due,
+                reviewer=people.get(item.reviewer, item.reviewer),
+                state=state,
+                outcome=latest.outcome if latest else "",
+                reviewed_on=latest.date if latest else None,
+                by=people.get(latest.by, latest.by) if latest else "",
+                note=latest.note if latest else "",
+                reviews=len(own),
+            )
+        )
+    return PackStatus(pack.name, pack.protege, pack.mentor, today, tuple(rows))
+
+
+def all_status(ws: Workspace, today: dt.date | None = None) -> list[PackStatus]:
+    """Every pack's checkpoints (the KM report's "Packs and checkpoints" section)."""
+    return [status(ws, name, today) for name in names(ws)]
