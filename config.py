@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "index": {
         "chroma_url": "",  # empty: embedded Chroma under .tacit/index
         "chunk_words": 90,
-        "relevance_threshold": 0.0,  # 0: use the calibrated default in tacit.index.retriever
+        "relevance_threshold": 0.0,  # 0: use the calibrated default in tacit.index.answers
     },
     "recording": {
         "input_format": "pulse",  # ffmpeg -f

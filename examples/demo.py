@@ -57,6 +57,8 @@ def main() -> None:
     started = time.monotonic()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    # tacit's output is piped through this script: tell it the real terminal's width
+    os.environ.setdefault("COLUMNS", str(max(shutil.get_terminal_size((120, 40)).columns, 100)))
     if KB.exists():
         shutil.rmtree(KB)  # re-runnable: the demo KB is made fresh every time
     step("KM staff: a knowledge base and the expert who is leaving")
