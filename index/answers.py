@@ -5,11 +5,9 @@ No terminal here: the command layer renders an Answer; tests and scripts use it 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,15 +22,15 @@ from tacit.workspace import Workspace
 # benchmarks/retrieval_eval.py on the evaluation set (answerable vs out-of-scope questions);
 # `[index] relevance_threshold` in tacit.toml overrides it.
 RELEVANCE_THRESHOLD = 0.45
-QUERY_THREADS = 1
 CANDIDATES = 10  # hits fetched per question: the answer and the expert suggestions read them all
 ANSWER_SENTENCES = 2
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(A-Z0-9])")
-
-
-_RESULT_KEYS = "chunk_id session expert speaker start end text score citation media"
-_RESULT_KEYS = tuple(_RESULT_KEYS.split())
+# the fields of one result in `ask --json`, in this order
+_RESULT_KEYS = (
+    "chunk_id", "session", "expert", "speaker", "start", "end", "text", "score", "citation",
+    "media",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -98,6 +96,11 @@ def hms(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
+def seconds_text(seconds: float) -> str:
+    """754.5 -> '754.5', 7200.0 -> '7200': a second as people and media fragments write it."""
+    return f"{seconds:.2f}".rstrip("0").rstrip(".")
+
+
 def citation(session: str, speaker: str, start: float | None) -> str:
     parts = [session, speaker] + ([hms(start)] if start is not None else [])
     return "[" + " · ".join(p for p in parts if p) + "]"
@@ -147,7 +150,7 @@ def excerpt(hit: Any, people: dict[str, experts_module.Expert]) -> Excerpt:
     speaker = _main_speaker(chunk, name)
     media = None
     if chunk.media:
-        media = f"{chunk.media}#t={round(chunk.start or 0.0, 2):g}"
+        media = f"{chunk.media}#t={seconds_text(chunk.start or 0.0)}"
     return Excerpt(
         chunk_id=chunk.id,
         session=chunk.session,
@@ -337,88 +340,3 @@ def _filters_json(filters: Any) -> dict[str, Any]:
         return {}
     names = ("expert", "kind", "session", "include_restricted")
     return {n: getattr(filters, n) for n in names if getattr(filters, n, None)}
-
-
-class RememberingEmbedder:
-    """Wraps the embedder and keeps the last few vectors: a not-captured question is embedded
-    for the search and again for matching experts' topics; the second costs nothing."""
-
-    def __init__(self, inner: Any, keep: int = 8):
-        self.inner, self.keep = inner, keep
-        self._last: dict[str, Any] = {}
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def embed(self, texts: Any) -> Any:
-        import numpy as np
-
-        if not texts:
-            return self.inner.embed([])
-        missing = [t for t in dict.fromkeys(texts) if t not in self._last]
-        if missing:
-            self._last.update(zip(missing, self.inner.embed(missing), strict=True))
-        vectors = np.stack([self._last[t] for t in texts])
-        while len(self._last) > self.keep:
-            self._last.pop(next(iter(self._last)))  # the oldest first
-        return vectors
-
-
-def warm_retriever(ws: Workspace) -> Any:
-    """A retriever with the model, store and lexical index loaded, for many questions.
-
-    One question is too small a job to split across cores: with torch's default (all cores)
-    a busy machine made warm asks 4x slower at p50 and 20x at p99 (benchmarks/ask_latency.py),
-    so a process that asks uses QUERY_THREADS unless tacit.toml sets `threads`.
-    """
-    from tacit.index import embedder as embedder_module
-    from tacit.index.retriever import Retriever
-
-    if not ws.config.models["threads"]:
-        import torch
-
-        torch.set_num_threads(QUERY_THREADS)
-    retriever = Retriever(ws, embedder=RememberingEmbedder(embedder_module.for_workspace(ws)))
-    retriever.warm()
-    return retriever
-
-
-@contextlib.contextmanager
-def frozen_heap() -> Iterator[None]:
-    """Keep Python's full garbage collections off the loaded index while questions run.
-
-    The index is long-lived; without this a full collection walks every chunk (at 100,000
-    chunks that made about one question in a hundred several times slower).
-    """
-    import gc
-
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def ask_each(
-    ws: Workspace,
-    questions: Iterable[str],
-    filters: Any = None,
-    k: int = 5,
-    log: bool = True,
-    retriever: Any = None,
-) -> Iterator[Answer]:
-    """Many questions, one warm retriever (models load once); answers in the given order."""
-    retriever = retriever or warm_retriever(ws)
-    with frozen_heap():
-        for question in questions:
-            if not question.strip():
-                continue
-            answer = ask(ws, retriever, question, filters, k)
-            if log:
-                log_question(ws, answer, filters)
-            yield answer

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tacit.capture import transcript as transcript_model
 from tacit.errors import NotFound, TacitError, UsageError
-from tacit.index.answers import hms
+from tacit.index.answers import hms, seconds_text
 from tacit.interviews import sessions as sessions_module
 from tacit.workspace import Workspace
 
@@ -62,7 +62,7 @@ class Moment:
 
     @property
     def label(self) -> str:
-        return f"{self.relative} at {hms(self.seconds)} ({self.seconds:g} s)"
+        return f"{self.relative} at {hms(self.seconds)} ({seconds_text(self.seconds)} s)"
 
     def to_json(self) -> dict:
         return {
@@ -70,7 +70,7 @@ class Moment:
             "file": self.relative,
             "seconds": self.seconds,
             "time": hms(self.seconds),
-            "media": f"{self.relative}#t={self.seconds:g}",
+            "media": f"{self.relative}#t={seconds_text(self.seconds)}",
         }
 
 
@@ -106,15 +106,16 @@ def find_player() -> tuple[str, list[str]] | None:
     return None
 
 
-def play(moment: Moment) -> str | None:
-    """Play from the moment with the first player found; returns its name, or None if none."""
+def play(moment: Moment) -> tuple[str | None, int]:
+    """Play from the moment with the first player found: (its name, exit status), or
+    (None, 0) when there is none."""
     found = find_player()
     if found is None:
-        return None
+        return None, 0
     program, args = found
-    command = [program, *(a.format(s=f"{moment.seconds:g}") for a in args), str(moment.file)]
+    command = [program, *(a.format(s=seconds_text(moment.seconds)) for a in args), str(moment.file)]
     try:
-        subprocess.run(command, check=False)
+        done = subprocess.run(command, check=False)
     except OSError as exc:
         raise TacitError(f"could not start {Path(program).name}: {exc.strerror}") from None
-    return Path(program).name
+    return Path(program).name, done.returncode

@@ -10,6 +10,7 @@ import typer
 from tacit import workspace
 from tacit.errors import UsageError
 from tacit.index import answers as answers_core
+from tacit.index import warm
 from tacit.output import err, message, out, print_json, print_json_line, table
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -58,14 +59,16 @@ def ask(
     """Ask the knowledge base; answers cite session, speaker and second."""
     if (question is None) == (questions_file is None):
         raise UsageError("give a QUESTION or --file QUESTIONS.txt (one of them)")
+    if question is not None and not question.strip():
+        raise UsageError("the question is empty")
     ws = workspace.current()
     filters = _filters(ws, expert, kind, session, include_restricted)
     if questions_file is not None:
         questions = _read_lines(questions_file)
-        for answer in answers_core.ask_each(ws, questions, filters, k, log=not no_log):
+        for answer in warm.ask_each(ws, questions, filters, k, log=not no_log):
             print_json_line(answer.to_json())
         return
-    (answer,) = answers_core.ask_each(ws, [question], filters, k, log=not no_log)
+    (answer,) = warm.ask_each(ws, [question], filters, k, log=not no_log)
     if as_json:
         print_json(answer.to_json())
     else:
@@ -112,7 +115,8 @@ def render_answer(answer: answers_core.Answer, logged: bool = True) -> None:
         out.print(f"{n}. {result.citation}  {who}", highlight=False, markup=False)
         _print_indented(_highlighted(result.text, answer.terms))
         if result.media:
-            out.print(f"   play: tacit play {result.session}@{result.start or 0:g}", style="dim")
+            at = answers_core.seconds_text(result.start or 0.0)
+            out.print(f"   play: tacit play {result.session}@{at}", style="dim")
         out.print()
 
 
@@ -139,7 +143,7 @@ def _render_gap(answer: answers_core.Answer, logged: bool) -> None:
 
 def play(
     cited: str = typer.Argument(
-        ..., metavar="CITATION", help="'[session · speaker · hh:mm:ss]' or SESSION@hh:mm:ss."
+        ..., metavar="CITATION", help="'\\[session · speaker · hh:mm:ss]' or SESSION@hh:mm:ss."
     ),
     print_only: bool = typer.Option(False, "--print", help="Print the file and second only."),
     as_json: bool = JSON,
@@ -154,10 +158,21 @@ def play(
     if print_only:
         typer.echo(moment.label)
         return
-    player = playback.play(moment)
+    _play(moment)
+
+
+def _play(moment: Any) -> None:
+    """Play it, or print the file and second when no player is found or the player fails."""
+    from tacit.index import playback
+
+    player, status = playback.play(moment)
+    if player is not None and status == 0:
+        return
+    typer.echo(moment.label)
     if player is None:
-        typer.echo(moment.label)
         message("no player found (ffplay, mpv or vlc); open the file at that second")
+    else:
+        message(f"{player} stopped with exit status {status}; open the file at that second")
 
 
 def who_knows(
@@ -171,7 +186,7 @@ def who_knows(
 
     ws = workspace.current()
     filters = Filters(include_restricted=include_restricted)
-    rows = expertise.who_knows(ws, answers_core.warm_retriever(ws), topic, filters)
+    rows = expertise.who_knows(ws, warm.warm_retriever(ws), topic, filters)
     if as_json:
         print_json({"topic": topic, "experts": [r.to_json() for r in rows]})
         return
@@ -210,7 +225,7 @@ def chat(
     ws = workspace.current()
     state = {"expert": expert, "kind": kind, "session": session}
     _filters(ws, expert, kind, session, include_restricted)  # bad options fail before the loop
-    retriever = answers_core.warm_retriever(ws)  # load the model now, not on the first question
+    retriever = warm.warm_retriever(ws)  # load the model now, not on the first question
     last: answers_core.Answer | None = None
     err.print(
         "Ask a question. :expert SLUG, :kind KIND, :session ID (no value clears), :play N, :quit",
@@ -229,7 +244,7 @@ def chat(
                 break
             continue
         filters = _filters(ws, state["expert"], state["kind"], state["session"], include_restricted)
-        (last,) = answers_core.ask_each(ws, [line], filters, k, not no_log, retriever)
+        (last,) = warm.ask_each(ws, [line], filters, k, not no_log, retriever)
         render_answer(last, logged=not no_log)
 
 
@@ -264,10 +279,11 @@ def _chat_play(ws: Any, value: str | None, last: answers_core.Answer | None) -> 
     if not 1 <= n <= len(last.results):
         raise UsageError(f"the last answer has results 1 to {len(last.results)}")
     result = last.results[n - 1]
-    moment = playback.locate(ws, f"{result.session}@{result.start or 0:g}")
-    if playback.play(moment) is None:
-        typer.echo(moment.label)
-        message("no player found (ffplay, mpv or vlc); open the file at that second")
+    at = answers_core.seconds_text(result.start or 0.0)
+    try:
+        _play(playback.locate(ws, f"{result.session}@{at}"))
+    except KeyboardInterrupt:  # Ctrl-C stops the recording, not the conversation
+        message("stopped")
 
 
 def mount(app: typer.Typer) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from tacit import config, workspace
 from tacit.capture import transcript as transcript_model
-from tacit.index import answers, playback, terms
+from tacit.index import answers, playback, terms, warm
 from tacit.interviews import experts, sessions
 from tacit.interviews.sessions import Answer, Media, Step
 
@@ -167,7 +167,8 @@ def test_known_passage_comes_back_with_session_speaker_and_times(qa, run):
     assert result["speaker"] == "Maria Lopez" and result["expert"] == "maria-lopez"
     session, start = facts["boiler"], result["start"]
     assert result["citation"] == f"[{session} · Maria Lopez · {answers.hms(start)}]"
-    assert result["media"] == f"sessions/{session}/media/interview.wav#t={start:g}"
+    path, _, second = result["media"].partition("#t=")
+    assert path == f"sessions/{session}/media/interview.wav" and float(second) == start
     assert "strainer" in data["answer"] and result["citation"] in data["answer"]
     assert set(data) >= {"query", "answer", "not_captured", "results"}
     assert set(result) == {
@@ -287,6 +288,10 @@ def test_file_mode_prints_one_json_object_per_question_in_order(qa, run, tmp_pat
     assert [e["question"] for e in _log(ws)] == questions
     both = run("ask", "a question", "--file", path)
     assert both.exit_code == 2 and "one of them" in both.stderr
+    blank = run("ask", "   ")
+    assert blank.exit_code == 2 and "the question is empty" in blank.stderr
+    missing = run("ask", "--file", tmp_path / "nope.txt")
+    assert missing.exit_code == 2 and "cannot read" in missing.stderr
 
 
 def test_play_without_a_player_prints_the_file_and_offset(qa, run, tmp_path, monkeypatch):
@@ -325,6 +330,14 @@ def test_play_uses_a_player_found_on_the_path(qa, run, tmp_path, monkeypatch):
     assert result.exit_code == 0, result
     args = calls.read_text().split()
     assert args[0] == "--start=62" and args[1].endswith("media/interview.wav")
+    assert result.stdout == ""  # it played: nothing to print
+    broken = bin_dir / "ffplay"  # FAKE player that fails, as ffplay does with no audio device
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o700)
+    failed = run("play", f"{facts['boiler']}@62")
+    assert failed.exit_code == 0, failed
+    assert failed.stdout.strip().endswith("at 00:01:02 (62 s)")
+    assert "ffplay stopped with exit status 1" in failed.stderr
 
 
 def test_chat_keeps_filters_plays_and_logs_each_question(qa, run, tmp_path, monkeypatch):
@@ -386,6 +399,9 @@ def test_citation_format_and_bad_times():
 
     assert answers.citation("s1", "Maria Lopez", 3723.4) == "[s1 · Maria Lopez · 01:02:03]"
     assert answers.citation("s1", "Maria Lopez", None) == "[s1 · Maria Lopez]"
+    assert [answers.seconds_text(s) for s in (7200.0, 754.5, 1234567.891)] == [
+        "7200", "754.5", "1234567.89",
+    ]  # fmt: skip
     for bad in ("s1@", "s1@-3", "s1@1:2:3:4", "[s1 · Maria]", ""):
         with pytest.raises(UsageError):
             playback.parse_citation(bad)
@@ -409,7 +425,7 @@ def test_remembering_embedder_embeds_each_text_once():
             return super().embed(texts)
 
     inner = Counting()
-    memo = answers.RememberingEmbedder(inner, keep=2)
+    memo = warm.RememberingEmbedder(inner, keep=2)
     first = memo.embed(["a question"])
     both = memo.embed(["a question", *[f"topic {n}" for n in range(5)]])
     assert inner.seen == ["a question", *[f"topic {n}" for n in range(5)]]

@@ -187,8 +187,9 @@ def _flow(kb, run, tmp_path) -> None:
     retriever = Retriever(ws)
     assert retriever.search("condensate float valve mallet", method="lexical") == []
     assert retriever.search("boiler gas pressure", filters=Filters(session=made["boiler"].id)) == []
-    best = retriever.search("why does pump one vibrate", k=3)[0]
-    assert best.chunk.session == made["pumps"].id and "48 hertz" in best.chunk.text
+    found = retriever.search("why does pump one vibrate", k=3)
+    assert {h.chunk.session for h in found} == {made["pumps"].id}
+    assert any("48 hertz" in h.chunk.text for h in found)
 
     # SIGKILL halfway through an index run, then the next run finishes the job
     synthetic.write_session(ws, "sam-okafor", "boiler-again", BOILER)

@@ -1,0 +1,97 @@
+"""Many questions, one warm retriever: the models load once (`ask --file`, `chat`)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from tacit.index.answers import Answer, ask, log_question
+from tacit.workspace import Workspace
+
+QUERY_THREADS = 1  # torch threads for a process that asks: see warm_retriever
+
+
+class RememberingEmbedder:
+    """Wraps the embedder and keeps the last few vectors: a not-captured question is embedded
+    for the search and again for matching experts' topics; the second costs nothing."""
+
+    def __init__(self, inner: Any, keep: int = 8):
+        self.inner, self.keep = inner, keep
+        self._last: dict[str, Any] = {}
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts: Any) -> Any:
+        import numpy as np
+
+        if not texts:
+            return self.inner.embed([])
+        missing = [t for t in dict.fromkeys(texts) if t not in self._last]
+        if missing:
+            self._last.update(zip(missing, self.inner.embed(missing), strict=True))
+        vectors = np.stack([self._last[t] for t in texts])
+        while len(self._last) > self.keep:
+            self._last.pop(next(iter(self._last)))  # the oldest first
+        return vectors
+
+
+def warm_retriever(ws: Workspace) -> Any:
+    """A retriever with the model, store and lexical index loaded, for many questions.
+
+    One question is too small a job to split across cores: with torch's default (all cores)
+    a busy machine made warm asks 4x slower at p50 and 20x at p99 (benchmarks/ask_latency.py),
+    so a process that asks uses QUERY_THREADS unless tacit.toml sets `threads`.
+    """
+    from tacit.index import embedder as embedder_module
+    from tacit.index.retriever import Retriever
+
+    if not ws.config.models["threads"]:
+        import torch
+
+        torch.set_num_threads(QUERY_THREADS)
+    retriever = Retriever(ws, embedder=RememberingEmbedder(embedder_module.for_workspace(ws)))
+    retriever.warm()
+    return retriever
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep Python's full garbage collections off the loaded index while questions run.
+
+    The index is long-lived; without this a full collection walks every chunk (at 100,000
+    chunks that made about one question in a hundred several times slower).
+    """
+    import gc
+
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def ask_each(
+    ws: Workspace,
+    questions: Iterable[str],
+    filters: Any = None,
+    k: int = 5,
+    log: bool = True,
+    retriever: Any = None,
+) -> Iterator[Answer]:
+    """Many questions, one warm retriever (models load once); answers in the given order."""
+    retriever = retriever or warm_retriever(ws)
+    with frozen_heap():
+        for question in questions:
+            if not question.strip():
+                continue
+            answer = ask(ws, retriever, question, filters, k)
+            if log:
+                log_question(ws, answer, filters)
+            yield answer
