@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from tacit.errors import UnsafeName
 from tacit.interviews import sessions
 from tacit.interviews.sessions import Answer, Media
 from tacit.workspace import safe_name
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _session_with_media(kb, run, text="The seal on P-101 fails when the wet well runs dry."):
@@ -138,10 +141,96 @@ def test_redaction_masks_phones_and_emails_but_not_dates_or_part_numbers(kb):
     from tacit import privacy
 
     mask = privacy.redactor(kb.config)
-    text = ("Ring +44 20 7946 0958 or (555) 010-7788, mail dave.kim@aquatech.example.com; "
-            "due 2026-06-30 or 30/06/2026, valve PV-2207, fault E-414 at 00:01:23")
+    text = (
+        "Ring +44 20 7946 0958 or (555) 010-7788, mail dave.kim@aquatech.example.com; "
+        "due 2026-06-30 or 30/06/2026, valve PV-2207, fault E-414 at 00:01:23"
+    )
     masked = mask(text)
     for secret in ("7946", "010-7788", "dave.kim"):
         assert secret not in masked
     for kept in ("2026-06-30", "30/06/2026", "PV-2207", "E-414", "00:01:23"):
         assert kept in masked
+
+
+def test_wrong_extension_is_read_by_content_and_text_named_audio_is_refused(tmp_path):
+    import shutil as sh
+
+    from tacit.capture import pipeline
+    from tacit.errors import MediaError
+
+    audio = FIXTURES / "audio" / "two_voices.flac"
+    renamed = tmp_path / "interview.mp3"
+    sh.copy(audio, renamed)
+    assert pipeline.check(renamed).probe.duration == pytest.approx(18.66, abs=0.1)
+    text = tmp_path / "notes.m4a"
+    text.write_text("these are meeting notes, not a recording\n")
+    with pytest.raises(MediaError):
+        pipeline.check(text)
+
+
+PHONE, NAME = "0161 496 0000", "Dave Kim"
+
+
+def _redacted_kb(kb, run):
+    toml = kb.root / "tacit.toml"
+    toml.write_text(toml.read_text().replace("terms = []", f'terms = ["{NAME}"]'))
+    assert run("expert", "add", "Maria Lopez", "--topic", "dosing pumps").exit_code == 0
+    session = sessions.create(kb, "maria-lopez", "interview", "contacts")
+    segments = (
+        tr.Segment(1.0, 6.0, "Priya", "Who do you call when the dosing pumps fail?"),
+        tr.Segment(
+            6.5,
+            14.0,
+            "Maria Lopez",
+            f"For the dosing pumps call {NAME} at Aquatech on {PHONE}, day or night.",
+        ),
+    )
+    tr.save(kb.session_dir(session.id) / "transcript.json", tr.Transcript(segments))
+    return session
+
+
+def test_redacted_name_and_phone_never_reach_index_answers_or_exports(kb, run):
+    session = _redacted_kb(kb, run)
+    assert run("index").exit_code == 0
+    answer = run("ask", "who do I call when the dosing pumps fail?", "--json")
+    assert answer.exit_code == 0, answer
+    results = json.loads(answer.stdout)["results"]
+    assert results and results[0]["session"] == session.id
+    exported = run("export", session.id, "--format", "vtt")
+    assert exported.exit_code == 0 and "[redacted]" in exported.stdout
+    blobs = [answer.stdout, exported.stdout]
+    for folder, _, files in os.walk(kb.cache_dir):
+        blobs += [Path(folder, f).read_bytes().decode("latin-1") for f in files]
+    for secret in (PHONE, NAME, "496 0000"):
+        assert not any(secret.lower() in blob.lower() for blob in blobs), secret
+    # the record itself keeps what was said (redact_originals is off)
+    assert PHONE in (kb.session_dir(session.id) / "transcript.json").read_text()
+
+
+def test_withdrawn_consent_leaves_answers_at_the_next_index(kb, run):
+    session = _redacted_kb(kb, run)
+    assert run("index").exit_code == 0
+    question = ("ask", "who do I call when the dosing pumps fail?", "--json", "--no-log")
+    assert json.loads(run(*question).stdout)["results"]
+    assert run("consent", session.id, "--withdraw").exit_code == 0
+    assert run("index").exit_code == 0
+    after = json.loads(run(*question).stdout)
+    assert after["results"] == [] or all(r["session"] != session.id for r in after["results"])
+    assert (kb.session_dir(session.id) / "transcript.json").exists()  # files stay until forget
+
+
+def test_restore_then_index_gives_the_same_answers(kb, run, tmp_path):
+    _redacted_kb(kb, run)
+    assert run("index").exit_code == 0
+    question = ("ask", "who do I call when the dosing pumps fail?", "--json", "--no-log")
+    before = json.loads(run(*question).stdout)
+    assert run("backup", tmp_path / "kb.tar.gz").exit_code == 0
+    target = tmp_path / "restored"
+    assert run("restore", tmp_path / "kb.tar.gz", target).exit_code == 0
+    assert run("--kb", target, "index").exit_code == 0
+    after = json.loads(run("--kb", target, *question).stdout)
+    strip = [(r["chunk_id"], r["text"], r["start"], r["citation"]) for r in before["results"]]
+    assert strip == [
+        (r["chunk_id"], r["text"], r["start"], r["citation"]) for r in after["results"]
+    ]
+    assert after["answer"] == before["answer"]
