@@ -44,8 +44,11 @@ def tacit(*args: str) -> str:
 
 def pack_topics(pack_md: Path) -> None:
     """The coach's edit: the sample's own topics replace the template's starting points."""
-    wanted = [line.split(":", 1) for line in (SAMPLE / "pack-topics.txt").read_text().splitlines()
-              if line.strip()]
+    wanted = [
+        line.split(":", 1)
+        for line in (SAMPLE / "pack-topics.txt").read_text().splitlines()
+        if line.strip()
+    ]
     topics = "\n".join(f"- [{week.strip()}] {question.strip()}" for week, question in wanted)
     text = pack_md.read_text()
     head, rest = text.split("## Topics", 1)
@@ -62,17 +65,36 @@ def main() -> None:
     if KB.exists():
         shutil.rmtree(KB)  # re-runnable: the demo KB is made fresh every time
     step("KM staff: a knowledge base and the expert who is leaving")
-    subprocess.run([TACIT, "init", str(KB), "--name", "Riverside water treatment works"],
-                   check=True)
+    subprocess.run(
+        [TACIT, "init", str(KB), "--name", "Riverside water treatment works"], check=True
+    )
     tacit("expert", "add", *shlex.split((SAMPLE / "expert.txt").read_text()))
 
     step("KM staff: the exit interview, from typed notes and its two-channel recording")
-    interview = tacit("interview", "start", "--expert", "maria-lopez", "--guide", "exit-interview",
-                      "--answers", str(SAMPLE / "interview-answers.yaml"),
-                      "--recording", str(SAMPLE / "interview.ogg"), "--offset", "0")
-    tacit("observe", "start", "--expert", "maria-lopez",
-          "--task", "Changing the chlorine analyser reagent",
-          "--answers", str(SAMPLE / "observation.yaml"))
+    interview = tacit(
+        "interview",
+        "start",
+        "--expert",
+        "maria-lopez",
+        "--guide",
+        "exit-interview",
+        "--answers",
+        str(SAMPLE / "interview-answers.yaml"),
+        "--recording",
+        str(SAMPLE / "interview.ogg"),
+        "--offset",
+        "0",
+    )
+    tacit(
+        "observe",
+        "start",
+        "--expert",
+        "maria-lopez",
+        "--task",
+        "Changing the chlorine analyser reagent",
+        "--answers",
+        str(SAMPLE / "observation.yaml"),
+    )
 
     step("Transcribe the recording (interviewer on the left channel, expert on the right)")
     tacit("transcribe", interview, "--speaker", "Priya Shah", "--speaker", "Maria Lopez")
@@ -90,10 +112,25 @@ def main() -> None:
     tacit("risk")
 
     step("Coach: an onboarding pack for the new shift lead")
-    pack_md = Path(tacit("pack", "new", "new-shift-lead", "--role", "Shift lead",
-                         "--protege", "Sam Patel", "--mentor", "Priya Shah",
-                         "--start", "2027-01-04", "--weeks", "4",
-                         "--expert", "maria-lopez").splitlines()[0])
+    pack_md = Path(
+        tacit(
+            "pack",
+            "new",
+            "new-shift-lead",
+            "--role",
+            "Shift lead",
+            "--protege",
+            "Sam Patel",
+            "--mentor",
+            "Priya Shah",
+            "--start",
+            "2027-01-04",
+            "--weeks",
+            "4",
+            "--expert",
+            "maria-lopez",
+        ).splitlines()[0]
+    )
     pack_topics(pack_md)
     built = tacit("pack", "build", "new-shift-lead")
     html = next(line for line in built.splitlines() if line.endswith(".html"))
