@@ -216,3 +216,24 @@ def test_doctor_reports_missing_model_as_failure(kb, run):
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["speech model"]["ok"] is False
     assert checks["embedding model"]["ok"] is True
+
+
+def test_expert_edit_without_flags_opens_the_editor(kb, run, monkeypatch):
+    assert run("expert", "add", "Maria Lopez", "--role", "Shift lead").exit_code == 0
+    monkeypatch.setenv("EDITOR", "sed -i s/Shift/Night/")
+    assert run("expert", "edit", "maria-lopez").exit_code == 0
+    assert json.loads(run("expert", "show", "maria-lopez", "--json").stdout)["role"] == "Night lead"
+    monkeypatch.setenv("EDITOR", "sed -i s/^role:.*/role:[broken/")
+    broken = run("expert", "edit", "maria-lopez")
+    assert broken.exit_code == 1 and "maria-lopez.md" in broken.stderr
+
+
+def test_interrupt_exits_130(run, monkeypatch):
+    from tacit.interviews import experts
+
+    def interrupted(_ws):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experts, "list_all", interrupted)
+    result = run("expert", "list")
+    assert result.exit_code == 130
