@@ -39,4 +39,4 @@ clean:
 	rm -rf $(VENV) demo-kb
 
 docs: setup
-	COLUMNS=100 NO_COLOR=1 $(BIN)/python -m typer tacit.cli utils docs --name tacit --output docs/commands.md
+	COLUMNS=100 NO_COLOR=1 TERM=dumb $(BIN)/python -m typer tacit.cli utils docs --name tacit > docs/commands.md

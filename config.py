@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "index": {
         "chroma_url": "",  # empty: embedded Chroma under .tacit/index
-        "chunk_words": 150,
+        "chunk_words": 90,
         "relevance_threshold": 0.0,  # 0: use the calibrated default in tacit.index.answers
     },
     "recording": {
@@ -64,7 +64,7 @@ vocabulary = []      # part names, acronyms, people: help Whisper spell them
 
 [index]
 chroma_url = ""      # e.g. "http://127.0.0.1:8000" to share one Chroma server
-chunk_words = 150
+chunk_words = 90
 
 [recording]
 input_format = "pulse"   # ffmpeg input format for --record (alsa, pulse, avfoundation, lavfi)
