@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tacit.errors import TacitError
+from tacit.fileio import sha256_of
 from tacit.workspace import Workspace
 
 MANIFEST = "tacit-backup.json"
@@ -22,14 +22,6 @@ class BackupResult:
     archive: Path
     files: int
     bytes: int
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _plain_files(root: Path) -> list[Path]:
@@ -52,7 +44,7 @@ def backup(ws: Workspace, archive: Path) -> BackupResult:
     if ws.inside(archive):
         raise TacitError(f"{archive} is inside the knowledge base; write the backup elsewhere")
     files = _plain_files(ws.root)
-    sums = {str(p.relative_to(ws.root)): _sha256(p) for p in files}
+    sums = {str(p.relative_to(ws.root)): sha256_of(p) for p in files}
     tmp = archive.with_name(f".{archive.name}.tmp")
     old_umask = os.umask(0o077)
     try:
@@ -92,7 +84,7 @@ def restore(archive: Path, target: Path) -> BackupResult:
     sums = json.loads(manifest.read_text())["sha256"]
     for rel, expected in sums.items():
         path = target / rel
-        if not path.is_file() or _sha256(path) != expected:
+        if not path.is_file() or sha256_of(path) != expected:
             raise TacitError(f"{archive}: {rel} is missing or damaged (sha256 differs)")
     manifest.unlink()
     _private(target)
@@ -117,5 +109,5 @@ def _check_media_hashes(root: Path) -> None:
         meta, _ = read_front_matter(session_md)
         for media in meta.get("media") or ():
             path = session_md.parent / str(media.get("file", ""))
-            if path.is_file() and media.get("sha256") and _sha256(path) != media["sha256"]:
+            if path.is_file() and media.get("sha256") and sha256_of(path) != media["sha256"]:
                 raise TacitError(f"{path}: recording differs from the sha256 in session.md")

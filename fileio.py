@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -22,19 +25,19 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[BinaryIO]:
     """Write to a temp file in the same folder, fsync, rename over the target.
 
     A crash at any moment leaves either the old file or the new one, never half of either.
     """
     path = Path(path)
     ensure_dir(path.parent)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -46,6 +49,31 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Replace a file's content durably (see _replacing); mode 0600."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with _replacing(path) as handle:
+        handle.write(payload)
+
+
+def copy_file(source: Path, target: Path) -> str:
+    """Copy a (possibly large) file durably, mode 0600, hashing it on the way. Its sha256."""
+    digest = hashlib.sha256()
+    with _replacing(target) as out, open(source, "rb") as src:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def append_line(path: Path, line: str) -> None:

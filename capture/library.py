@@ -4,10 +4,7 @@ and recordings copied into a session's media folder."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
 import re
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ from tacit.capture import formats
 from tacit.capture import transcript as transcript_model
 from tacit.capture.transcript import Transcript
 from tacit.errors import NotFound, TacitError, TranscriptFormatError
-from tacit.fileio import FILE_MODE, atomic_write, ensure_dir
+from tacit.fileio import atomic_write, copy_file
 from tacit.interviews import experts, sessions
 from tacit.interviews.sessions import Media, Session
 from tacit.workspace import Workspace, safe_name, slugify
@@ -133,26 +130,6 @@ def file_name(path: Path, fallback: str) -> str:
     return safe_name(f"{stem}.{suffix}" if suffix else stem, "file name")
 
 
-def copy_private(source: Path, target: Path) -> str:
-    """Copy a (possibly large) file durably: temp file, fsync, rename, mode 0600. Its sha256."""
-    ensure_dir(target.parent)
-    digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            for block in iter(lambda: src.read(1 << 20), b""):
-                digest.update(block)
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return digest.hexdigest()
-
-
 def session_with_media(ws: Workspace, sha256: str) -> Session | None:
     for session in sessions.list_all(ws):
         if any(m.sha256 == sha256 for m in session.media):
@@ -186,7 +163,7 @@ def attach_media(ws: Workspace, session: Session, source: Path, media: Media) ->
     if (folder / name).exists():
         stem, dot, suffix = name.rpartition(".")
         name = f"{stem}-{len(session.media) + 1}.{suffix}" if dot else f"{name}-2"
-    digest = copy_private(source, folder / name)
+    digest = copy_file(source, folder / name)
     recorded = replace(media, file=f"media/{name}", sha256=digest)
     return sessions.update(ws, session, media=(*session.media, recorded))
 
@@ -206,6 +183,6 @@ def import_file(
     session = new_session(
         ws, expert, kind=kind, title=title, consent=consent, label=title or path.stem
     )
-    copy_private(path, ws.session_dir(session.id) / "imported" / file_name(path, "transcript"))
+    copy_file(path, ws.session_dir(session.id) / "imported" / file_name(path, "transcript"))
     save_transcript(ws, session.id, transcript)
     return session, transcript

@@ -7,9 +7,7 @@ start to the recording's start, so a note stamped at `at` seconds plays at `at -
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -20,8 +18,8 @@ from pathlib import Path
 
 from tacit.config import Config
 from tacit.errors import MediaError
-from tacit.fileio import FILE_MODE, ensure_dir
-from tacit.interviews.sessions import Media, sha256_of
+from tacit.fileio import copy_file, ensure_dir, sha256_of
+from tacit.interviews.sessions import Media
 from tacit.workspace import safe_name, slugify
 
 STOP_WAIT_S = 5.0
@@ -166,24 +164,6 @@ def copy_in(
     suffix = "".join(ch for ch in source.suffix.lower() if ch.isalnum() or ch == ".")
     target = free_name(ensure_dir(session_dir / "media"), stem, suffix)
     safe_name(target.name, "media file name")
-    digest = _copy_hashed(source, target)
+    digest = copy_file(source, target)
     relative = target.relative_to(session_dir).as_posix()
     return Media(file=relative, sha256=digest, offset=round(chosen, 2), offset_source=origin)
-
-
-def _copy_hashed(source: Path, target: Path) -> str:
-    digest = hashlib.sha256()
-    temp = target.with_name(f".{target.name}.part")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return digest.hexdigest()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tacit.errors import FrontMatterError, NotFound, TacitError
 from tacit.fileio import ensure_dir, read_front_matter, write_front_matter
+from tacit.fileio import sha256_of as sha256_of  # re-exported: media hashes go through here
 from tacit.workspace import Workspace, safe_name, slugify
 
 KINDS = ("interview", "observation")
@@ -171,11 +171,3 @@ def update(ws: Workspace, session: Session, **changes: Any) -> Session:
     updated = replace(session, **changes)
     save(ws, updated)
     return updated
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
