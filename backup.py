@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import tarfile
+import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from tacit import faults
 from tacit.errors import TacitError
 from tacit.fileio import sha256_of
 from tacit.workspace import Workspace
@@ -62,34 +66,111 @@ def backup(ws: Workspace, archive: Path) -> BackupResult:
     return BackupResult(archive, len(files), sum(p.stat().st_size for p in files))
 
 
+RESTORING_MARK = "tacit-restore-incomplete"  # inside a folder still being restored
+
+
 def restore(archive: Path, target: Path) -> BackupResult:
-    """Unpack into an empty or absent folder; refuse members that would land outside it."""
-    archive, target = Path(archive).expanduser(), Path(target).expanduser().resolve()
+    """Unpack into a temporary sibling of target, verify every hash, then rename it into
+    place. A refusal or a kill leaves no target behind (a kill leaves the sibling, marked
+    incomplete, which the next restore into the same target removes)."""
+    archive, target = Path(archive).expanduser(), Path(target).expanduser().absolute()
     if not archive.is_file():
         raise TacitError(f"{archive}: no such backup file")
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if target.is_symlink() or (target.exists() and (not target.is_dir() or any(target.iterdir()))):
         raise TacitError(f"{target} must be an empty folder or not exist yet")
     os.umask(0o077)
-    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.restoring-*"):
+        if (stale / RESTORING_MARK).is_file() and not stale.is_symlink():
+            shutil.rmtree(stale)  # a restore that was killed
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.restoring-", dir=target.parent))
+    try:
+        (staging / RESTORING_MARK).write_text("a restore is writing this folder\n")
+        sums = _unpack(archive, staging)
+        faults.point("restore:after-unpack")
+        (staging / RESTORING_MARK).unlink()
+        _private(staging)
+        if target.exists():
+            target.rmdir()  # empty, checked above
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return BackupResult(target, len(sums), sum((target / r).stat().st_size for r in sums))
+
+
+def _member_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
+    if not (member.isfile() or member.isdir()):
+        raise tarfile.FilterError(f"{member.name!r} is a link or a special file")
+    return tarfile.data_filter(member, dest)
+
+
+def _unpack(archive: Path, staging: Path) -> dict[str, str]:
+    """Check the members against the manifest, extract, check every hash.
+    Returns {relative path: sha256}."""
     try:
         with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(target, filter="data")
+            members = tar.getmembers()
+            for member in members:
+                _member_filter(member, str(staging))  # refuse before writing anything
+            sums = _manifest(archive, _read_manifest(archive, tar, members))
+            unlisted = [
+                m.name for m in members if m.isfile() and m.name not in sums and m.name != MANIFEST
+            ]
+            if unlisted:
+                raise TacitError(f"{archive}: {unlisted[0]} is not in the backup's manifest")
+            wanted = sum(m.size for m in members if m.isfile())
+            free = shutil.disk_usage(staging).free
+            if wanted > free:
+                raise TacitError(
+                    f"{archive}: unpacks to {wanted / 1e9:.1f} GB, more than the "
+                    f"{free / 1e9:.1f} GB free at {staging.parent}"
+                )
+            tar.extractall(staging, members=members, filter=_member_filter)
     except tarfile.FilterError as exc:
         raise TacitError(f"{archive}: refused an unsafe member: {exc}") from None
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise TacitError(f"{archive}: not a readable backup: {exc}") from None
-    manifest = target / MANIFEST
-    if not manifest.is_file():
-        raise TacitError(f"{archive}: not a tacit backup (no {MANIFEST})")
-    sums = json.loads(manifest.read_text())["sha256"]
     for rel, expected in sums.items():
-        path = target / rel
+        path = staging / rel
         if not path.is_file() or sha256_of(path) != expected:
             raise TacitError(f"{archive}: {rel} is missing or damaged (sha256 differs)")
-    manifest.unlink()
-    _private(target)
-    _check_media_hashes(target)
-    return BackupResult(target, len(sums), sum((target / r).stat().st_size for r in sums))
+    (staging / MANIFEST).unlink(missing_ok=True)
+    _check_media_hashes(staging)
+    return sums
+
+
+def _read_manifest(archive: Path, tar: tarfile.TarFile, members: list) -> bytes:
+    found = [m for m in members if m.name == MANIFEST and m.isfile()]
+    if not found:
+        raise TacitError(f"{archive}: not a tacit backup (no {MANIFEST})")
+    if found[-1].size > 64 << 20:
+        raise TacitError(f"{archive}: {MANIFEST} is damaged: far too large")
+    handle = tar.extractfile(found[-1])
+    return handle.read() if handle is not None else b""
+
+
+def _manifest(archive: Path, raw: bytes) -> dict[str, str]:
+    """The sha256 list of tacit-backup.json; each malformed shape is one clear line."""
+    bad = f"{archive}: {MANIFEST} is damaged"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TacitError(f"{bad}: not JSON ({exc})"[:300]) from None
+    if not isinstance(data, dict):
+        raise TacitError(f"{bad}: must be a JSON object, not {type(data).__name__}")
+    if data.get("format") != 1:
+        raise TacitError(f"{bad}: unknown format {data.get('format')!r} (this tacit reads 1)")
+    sums = data.get("sha256")
+    if not isinstance(sums, dict):
+        raise TacitError(f"{bad}: 'sha256' must map each file to its hash")
+    for rel, digest in sums.items():
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise TacitError(f"{bad}: the hash of {rel!r} is not a sha256")
+        parts = Path(rel).parts
+        if not parts or Path(rel).is_absolute() or ".." in parts or rel == MANIFEST:
+            raise TacitError(f"{bad}: {rel!r} is not a path inside the backup")
+    return sums
 
 
 def _private(root: Path) -> None:
@@ -106,8 +187,19 @@ def _check_media_hashes(root: Path) -> None:
     from tacit.fileio import read_front_matter
 
     for session_md in sorted((root / "sessions").glob("*/session.md")):
-        meta, _ = read_front_matter(session_md)
-        for media in meta.get("media") or ():
-            path = session_md.parent / str(media.get("file", ""))
+        rel = session_md.relative_to(root)
+        try:
+            meta, _ = read_front_matter(session_md)
+        except TacitError as exc:
+            raise TacitError(f"{rel}: {exc.message.split(': ', 1)[-1]}") from None
+        listed = meta.get("media") or ()
+        for media in listed if isinstance(listed, list) else ():
+            if not isinstance(media, dict):
+                continue
+            path = (session_md.parent / str(media.get("file", ""))).resolve()
+            if not path.is_relative_to(session_md.parent.resolve()):
+                raise TacitError(f"{rel}: media file {media.get('file')!r} leaves its folder")
             if path.is_file() and media.get("sha256") and sha256_of(path) != media["sha256"]:
-                raise TacitError(f"{path}: recording differs from the sha256 in session.md")
+                raise TacitError(
+                    f"{path.relative_to(root)}: recording differs from the sha256 in session.md"
+                )

@@ -134,6 +134,75 @@ def _kb_files(ws: Workspace | None) -> list[Check]:
     return checks
 
 
+def _integrity(ws: Workspace | None) -> list[Check]:
+    """Half-done work and records that would send tacit to the wrong place."""
+    if ws is None:
+        return []
+    from tacit import backup, erasure, intents
+
+    checks = []
+    if (ws.root / backup.RESTORING_MARK).exists():
+        checks.append(
+            Check(
+                "restore",
+                False,
+                f"{ws.root} is a restore that did not finish: files may be missing",
+                "delete this folder and run `tacit restore` again",
+            )
+        )
+    for kind in intents.pending(ws):
+        forget = kind == intents.FORGET
+        checks.append(
+            Check(
+                "interrupted work",
+                False,
+                f"{'a forget' if forget else 'an index --rebuild'} was interrupted "
+                f"({intents.path(ws, kind).name})",
+                "run `tacit forget` with no arguments to finish it"
+                if forget
+                else "run `tacit index` to finish it",
+            )
+        )
+    try:
+        wrong = erasure.mismatched_ids(ws)
+    except TacitError:
+        wrong = []
+    if wrong:
+        checks.append(
+            Check(
+                "session ids",
+                False,
+                "id differs from its folder: " + ", ".join(wrong),
+                "make the id: line of each session.md match its folder name",
+            )
+        )
+    links = _links(ws)
+    if links:
+        checks.append(
+            Check(
+                "links",
+                False,
+                "symbolic links inside the knowledge base: " + ", ".join(links[:10]),
+                "replace each with a real file or folder; tacit does not follow them",
+            )
+        )
+    return checks
+
+
+def _links(ws: Workspace) -> list[str]:
+    import os
+
+    found = []
+    for folder, dirs, files in os.walk(ws.root):
+        here = Path(folder)
+        if here == ws.root:
+            dirs[:] = [d for d in dirs if d != ".tacit"]
+        found += [
+            str((here / n).relative_to(ws.root)) for n in dirs + files if (here / n).is_symlink()
+        ]
+    return sorted(found)
+
+
 def run(ws: Workspace | None) -> list[Check]:
     config = ws.config if ws else default_config()
     checks: list[Callable[[], Check | list[Check]]] = [
@@ -144,6 +213,7 @@ def run(ws: Workspace | None) -> list[Check]:
         lambda: _vector_store(ws),
         lambda: _disk(ws),
         lambda: _kb_files(ws),
+        lambda: _integrity(ws),
     ]
     results: list[Check] = []
     for check in checks:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tacit.errors import NotFound
-from tacit.fileio import atomic_write
+from tacit import faults, intents
+from tacit.errors import NotFound, TacitError
+from tacit.fileio import append_line, atomic_write, refuse_links
 from tacit.interviews import experts, sessions
 from tacit.workspace import Workspace, safe_name
+
+EXPORTS_LOG = "exports.jsonl"  # in a session's folder: exports written inside the KB
 
 
 @dataclass(frozen=True)
@@ -53,15 +57,60 @@ class ForgetReport:
         if self.store_note:
             lines.append(self.store_note)
         lines += list(self.notes)
-        lines.append("backups made before now still hold this data: delete or re-make them")
+        lines.append(
+            "out of reach: backups made before now, and exports or copies written outside "
+            "the knowledge base, still hold this data: delete or re-make them"
+        )
         return lines
 
 
+def records(ws: Workspace) -> list[tuple[str, Path]]:
+    """(folder name, session.md) of every session folder, links included (they are refused
+    where used)."""
+    if not ws.sessions_dir.is_dir():
+        return []
+    return [(p.parent.name, p) for p in sorted(ws.sessions_dir.glob("*/session.md"))]
+
+
+def mismatched_ids(ws: Workspace) -> list[str]:
+    """'folder (id: other)' for each session.md whose id differs from its folder."""
+    found = []
+    for folder, path in records(ws):
+        try:
+            recorded = sessions.load_file(path).id
+        except TacitError:
+            continue  # doctor reports unparsable records on their own
+        if recorded != folder:
+            found.append(f"{folder} (id: {recorded})")
+    return found
+
+
+def _checked_session(ws: Workspace, folder: str) -> str:
+    """A session id whose folder is real (no link) and whose record carries the same id."""
+    path = ws.session_dir(safe_name(folder, "session id"))
+    refuse_links(path, ws.root)
+    if not (path / "session.md").is_file():
+        raise NotFound(f"no session {folder!r}; see `tacit session list`")
+    refuse_links(path / "session.md", ws.root)
+    recorded = sessions.load_file(path / "session.md").id
+    if recorded != folder:
+        raise TacitError(
+            f"{path / 'session.md'} says id: {recorded}, but its folder is {folder}; "
+            "refusing to forget either until the id line matches its folder",
+            hint="`tacit doctor` lists every such record",
+        )
+    return folder
+
+
 def targets(ws: Workspace, session_ids: list[str], expert: str | None) -> Targets:
-    chosen = [sessions.get(ws, safe_name(s, "session id")).id for s in session_ids]
+    chosen = [_checked_session(ws, s) for s in session_ids]
     if expert:
         safe_name(expert, "expert slug")
-        theirs = [s.id for s in sessions.list_all(ws, expert=expert)]
+        theirs = [
+            _checked_session(ws, folder)
+            for folder, path in records(ws)
+            if sessions.load_file(path).expert == expert
+        ]
         if not theirs and not experts.expert_path(ws, expert).is_file():
             raise NotFound(f"no expert {expert!r} and no sessions of theirs")
         chosen += [s for s in theirs if s not in chosen]
@@ -110,45 +159,170 @@ def _prune_questions(ws: Workspace, cited: set[str], gone: set[str], expert: str
     return removed
 
 
-def _remove_builds(ws: Workspace, needles: list[str]) -> list[str]:
-    """Built packs and reports are derived: remove any that quote or name what was forgotten."""
-    removed = []
-    candidates = list(ws.packs_dir.glob("*/build")) + [ws.root / "reports"]
+def _remove_builds(ws: Workspace, needles: list[str]) -> tuple[list[str], list[str]]:
+    """Built packs and reports are derived: remove any that quote or name what was forgotten.
+    A link among them is never followed (it would delete outside the KB): it is reported."""
+    removed, refused = [], []
+    candidates = sorted(ws.packs_dir.glob("*/build")) + [ws.root / "reports"]
     for folder in candidates:
+        try:
+            refuse_links(folder, ws.root)
+        except TacitError:
+            refused.append(str(folder.relative_to(ws.root)))
+            continue
         if not folder.is_dir():
             continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            data = path.read_bytes()
-            if any(n.encode("utf-8") in data for n in needles if n):
-                path.unlink()
-                removed.append(str(path.relative_to(ws.root)))
+        for parent, dirs, files in os.walk(folder):  # os.walk never follows links to folders
+            for name in sorted(files):
+                path = Path(parent) / name
+                if path.is_symlink():
+                    refused.append(str(path.relative_to(ws.root)))
+                    continue
+                data = path.read_bytes()
+                if any(n.encode("utf-8") in data for n in needles if n):
+                    path.unlink()
+                    removed.append(str(path.relative_to(ws.root)))
+            dirs[:] = [d for d in dirs if not (Path(parent) / d).is_symlink()]
+    return removed, refused
+
+
+def exports_of(ws: Workspace, session_id: str) -> list[Path]:
+    """Files `export -o` wrote inside the KB for this session (recorded in its folder)."""
+    log = ws.session_dir(session_id) / EXPORTS_LOG
+    if not log.is_file() or log.is_symlink():
+        return []
+    found = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            found.append(ws.root / str(json.loads(line)["path"]))
+    return found
+
+
+def record_export(ws: Workspace, session_id: str, written: Path) -> None:
+    """Note an export written inside the KB in the session's folder, for `forget`."""
+    written = Path(written).absolute()
+    try:
+        rel = written.relative_to(ws.root)
+    except ValueError:
+        return  # outside the KB: the user's copy to keep (forget says so)
+    append_line(ws.session_dir(session_id) / EXPORTS_LOG, json.dumps({"path": str(rel)}))
+
+
+def _remove_exports(ws: Workspace, listed: list[str]) -> int:
+    removed = 0
+    for rel in listed:
+        path = ws.root / rel
+        try:
+            refuse_links(path.parent, ws.root)
+        except TacitError:
+            continue
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+            removed += 1
     return removed
 
 
+def _remove_session_folder(ws: Workspace, session_id: str) -> int:
+    folder = ws.session_dir(session_id)
+    if not folder.exists() and not folder.is_symlink():
+        return 0  # a resumed forget: already gone
+    refuse_links(folder, ws.root)
+    count = _count_files(folder)
+    # moved out of sessions/ first: a kill midway leaves no half session that looks like one
+    doomed = _doomed_dir(ws) / session_id
+    if doomed.exists():
+        shutil.rmtree(doomed)
+    os.replace(folder, doomed)
+    shutil.rmtree(doomed)
+    lock = ws.cache_dir / "sessions" / f"{session_id}.lock"
+    lock.unlink(missing_ok=True)
+    return count
+
+
+def _doomed_dir(ws: Workspace) -> Path:
+    from tacit.fileio import ensure_dir
+
+    doomed = ws.cache_dir / "forgetting"
+    refuse_links(doomed, ws.root)
+    return ensure_dir(doomed)
+
+
+def _leftover_folders(ws: Workspace) -> None:
+    doomed = ws.cache_dir / "forgetting"
+    if doomed.is_dir() and not doomed.is_symlink():
+        shutil.rmtree(doomed)
+
+
 def forget(ws: Workspace, chosen: Targets) -> ForgetReport:
-    """The caller holds the writer lock. Order: indexes first, then files, then compaction."""
+    """The caller holds the writer lock. The intent is written first (see tacit.intents);
+    then indexes, files, logs, builds and compaction, each step safe to repeat."""
+    intent = {
+        "sessions": list(chosen.sessions),
+        "expert": chosen.expert,
+        "names": _expert_names(ws, chosen.expert),
+        "exports": [
+            str(p.relative_to(ws.root)) for sid in chosen.sessions for p in exports_of(ws, sid)
+        ],
+    }
+    intents.write(ws, intents.FORGET, intent)
+    faults.point("forget:after-intent")
+    return _carry_out(ws, intent)
+
+
+def resume(ws: Workspace) -> ForgetReport:
+    """Finish a forget that was killed (its intent file is still there)."""
+    intent = intents.read(ws, intents.FORGET) or {}
+    return _carry_out(ws, intent)
+
+
+def _expert_names(ws: Workspace, expert: str | None) -> list[str]:
+    if not expert:
+        return []
+    path = experts.expert_path(ws, expert)
+    names = [expert]
+    if path.is_file():
+        with contextlib.suppress(TacitError):
+            names.append(experts.load_file(path).name)
+    return names
+
+
+def _carry_out(ws: Workspace, intent: dict) -> ForgetReport:
     from tacit.index import store
 
-    gone = set(chosen.sessions)
-    cited = _chunk_ids(ws, gone)
-    chunks = sum(store.delete_session(ws, sid) for sid in chosen.sessions)
-    files = 0
-    for sid in chosen.sessions:
-        folder = ws.session_dir(sid)
-        files += _count_files(folder)
-        shutil.rmtree(folder, ignore_errors=False)
-    needles = list(gone)  # every excerpt a pack or report quotes carries its session id
-    if chosen.expert:
-        path = experts.expert_path(ws, chosen.expert)
+    gone = [str(s) for s in intent.get("sessions") or () if isinstance(s, str)]
+    expert = intent.get("expert") if isinstance(intent.get("expert"), str) else None
+    names = [str(n) for n in intent.get("names") or ()]
+    cited = _chunk_ids(ws, set(gone))
+    chunks = sum(store.delete_session(ws, sid) for sid in gone)
+    faults.point("forget:after-store-delete")
+    files = _remove_exports(ws, [str(e) for e in intent.get("exports") or ()])
+    for sid in gone:
+        files += _remove_session_folder(ws, sid)
+    _leftover_folders(ws)
+    faults.point("forget:after-files")
+    notes: list[str] = []
+    if expert:
+        path = experts.expert_path(ws, expert)
         if path.is_file():
-            needles.append(experts.load_file(path).name)
+            refuse_links(path, ws.root)
             path.unlink()
             files += 1
-    questions = _prune_questions(ws, cited, gone, chosen.expert)
-    builds = _remove_builds(ws, needles)
+        from tacit.packs import forget as packs_forget
+
+        notes += packs_forget.scrub_expert(ws, expert, names)
+    if gone:
+        from tacit.packs import forget as packs_forget
+
+        notes += packs_forget.scrub_sessions(ws, gone)
+    questions = _prune_questions(ws, cited, set(gone), expert)
+    builds, refused = _remove_builds(ws, gone + names[1:])
+    notes += [f"not followed (a symbolic link; check it by hand): {r}" for r in refused]
+    faults.point("forget:after-builds")
     note = _compact_store(ws)
+    faults.point("forget:after-compact")
+    intents.clear(ws, intents.FORGET)
     return ForgetReport(
-        tuple(chosen.sessions), chosen.expert, files, chunks, questions, tuple(builds), note
+        tuple(gone), expert, files, chunks, questions, tuple(builds), note, tuple(notes)
     )
 
 
@@ -171,11 +345,13 @@ def _compact_store(ws: Workspace) -> str:
     import subprocess
     import sys
 
-    from tacit.index import store
+    from tacit.index import manifest, store
     from tacit.index.embedder import EmbeddingCache
 
     if ws.config.index["chroma_url"]:
         return store.vacuum(ws)
+    if not store.index_dir(ws).exists() and not manifest.path(ws).exists():
+        return "no embedded vector store to compact (the knowledge base was not indexed)"
     store.remove_folder(store.index_dir(ws))
     proc = subprocess.run(
         [sys.executable, "-c", REBUILD_IN_CHILD, str(ws.root)],

@@ -13,10 +13,48 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from tacit.errors import FrontMatterError
+from tacit.errors import FrontMatterError, UnsafeName
+from tacit.validation import load_yaml
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+KB_MARKER = "tacit.toml"
+
+
+def _kb_root_above(path: Path) -> Path | None:
+    """The nearest folder above path (as written, links not resolved) that holds tacit.toml."""
+    for folder in Path(path).parents:
+        if (folder / KB_MARKER).is_file():
+            return folder
+    return None
+
+
+def refuse_links(path: Path, root: Path | None = None) -> Path:
+    """Refuse a path inside a knowledge base that passes through a symbolic link.
+
+    Every folder between the KB root and path (and path itself) must be a real folder or
+    file: a link there would send a write, read or delete out of the KB. root defaults to
+    the nearest folder above path holding tacit.toml; a path in no KB is returned as is
+    (the user named that place, e.g. `export -o FILE`)."""
+    path = Path(path)
+    root = root if root is not None else _kb_root_above(path)
+    if root is None:
+        return path
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return path
+    if ".." in rel.parts:
+        raise UnsafeName(f"{path}: leaves the knowledge base at {root}")
+    here = Path(root)
+    for part in rel.parts:
+        here = here / part
+        if here.is_symlink():
+            raise UnsafeName(
+                f"{here} is a symbolic link; tacit does not read, write or delete through "
+                "links inside a knowledge base (replace it with a real folder or file)"
+            )
+    return path
 
 
 def ensure_dir(path: Path) -> Path:
@@ -31,7 +69,7 @@ def _replacing(path: Path) -> Iterator[BinaryIO]:
 
     A crash at any moment leaves either the old file or the new one, never half of either.
     """
-    path = Path(path)
+    path = refuse_links(Path(path))
     ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -78,7 +116,8 @@ def sha256_of(path: Path) -> str:
 
 def append_line(path: Path, line: str) -> None:
     """Append one line with a single write on an O_APPEND file (safe beside other appenders)."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    refuse_links(Path(path))
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
     try:
         os.write(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
     finally:
@@ -97,7 +136,7 @@ def split_front_matter(text: str, source: Path | str) -> tuple[dict[str, Any], s
         raise FrontMatterError(f"{source}: front matter is not closed with a --- line")
     raw = text[text.index("\n") + 1 if "\n" in text else 3 : closing.start()]
     try:
-        meta = yaml.safe_load(raw) or {}
+        meta = load_yaml(raw) or {}  # safe_load with aliases refused, depth bounded
     except yaml.YAMLError as exc:
         # where the broken construct starts helps more than where the parser gave up
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)

@@ -71,11 +71,15 @@ def forget_command(
     as_json: bool = JSON,
 ) -> None:
     """Erase sessions or an expert: files, media, transcripts, chunks, logs, built packs."""
-    from tacit import erasure
+    from tacit import erasure, intents
 
-    if not session and not expert:
-        raise UsageError("say what to forget: --session ID or --expert SLUG")
     ws = workspace.current()
+    if not session and not expert:
+        if intents.read(ws, intents.FORGET) is None:
+            raise UsageError("say what to forget: --session ID or --expert SLUG")
+        with workspace.writer_lock(ws):
+            intents.finish_pending(ws)  # the lock finishes it too; this says so when it did not
+        return
     targets = erasure.targets(ws, list(session or []), expert)
     if not yes:
         listed = ", ".join(targets.sessions) or "no sessions"
@@ -83,6 +87,9 @@ def forget_command(
         if not typer.confirm(f"Erase {listed}{who} for good?", err=True):
             raise typer.Exit(1)
     with workspace.writer_lock(ws):
+        if intents.finish_pending(ws):  # a killed forget, finished first: look again
+            still = [s for s in targets.sessions if ws.session_dir(s).is_dir()]
+            targets = erasure.targets(ws, still, targets.expert if still else None)
         report = erasure.forget(ws, targets)
     if as_json:
         print_json(report.to_json())

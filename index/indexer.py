@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from tacit.errors import IndexMismatch
+from tacit import faults, intents
+from tacit.errors import IndexMismatch, TacitError
 from tacit.index import chunker, lexical, manifest, store
 from tacit.index import embedder as embedder_module
 from tacit.index.chunker import CHUNKER_VERSION, Chunk
@@ -52,6 +53,7 @@ class IndexReport:
 
 def _checkpoint(stage: str) -> None:
     """Test hook for crash safety: die here, as a power cut or `kill -9` would."""
+    faults.point(f"index:{stage}")
     wanted = os.environ.get(KILL_ENV)
     if not wanted:
         return
@@ -74,7 +76,13 @@ def _open_store(ws: Workspace, rebuild: bool, say: Callable[[str], None]) -> tup
             )
             rebuild = True
     if rebuild:
+        # the intent first, then no manifest: a kill from here on leaves an index that says
+        # it is incomplete (`index status`, doctor) and is finished by the next writer
+        intents.write(ws, intents.REBUILD, {"started": manifest.now()})
+        manifest.path(ws).unlink(missing_ok=True)
+        _checkpoint("rebuild-intent")
         vectors.reset()
+        _checkpoint("reset")
     return vectors, rebuild
 
 
@@ -196,17 +204,34 @@ def run(
             notify(text)
 
     progress = progress or (lambda *_: None)
+    if not rebuild and intents.read(ws, intents.REBUILD) is not None:
+        say("a rebuild was interrupted; rebuilding the index from the plain files")
+        rebuild = True
     model = embedder or embedder_module.for_workspace(ws)
     if not rebuild:
         manifest.check_compatible(manifest.load(ws), model.model_id, CHUNKER_VERSION)
     store.clean_leftovers(ws)
     lexical.clean_leftovers(ws)
-    desired = chunker.chunk_kb(ws)
+    hidden = intents.hidden_sessions(ws)  # a forget in progress: never indexed again
+    desired = [c for c in chunker.chunk_kb(ws) if c.session not in hidden]
     vectors, rebuild = _open_store(ws, rebuild, say)
     try:
         added, removed, embedded, cached, dimension = _sync_vectors(
             vectors, ws, model, desired, progress
         )
+    except (TacitError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if not vectors.url:
+            raise
+        # the server went away midway (httpx.ConnectError and kin): what was stored stays,
+        # and the next run carries on from it
+        raise TacitError(
+            f"lost the Chroma server at {vectors.url} while indexing: {type(exc).__name__}: {exc}"[
+                :300
+            ],
+            hint="start it again, then run `tacit index` (what was stored is kept)",
+        ) from None
     finally:
         vectors.close()
     if rebuild or lexical.stored_digest(ws) != lexical.digest(c.id for c in desired):
@@ -215,6 +240,7 @@ def run(
         progress("lexical index", 1, 1)
     _checkpoint("lexical")
     _record(ws, model, desired, dimension, vectors.url)
+    intents.clear(ws, intents.REBUILD)
     return IndexReport(
         sessions=len({c.session for c in desired}),
         chunks=len(desired),
@@ -291,6 +317,15 @@ def status(ws: Workspace) -> IndexStatus:
     )
 
 
+def _interrupted(ws: Workspace) -> list[str]:
+    found = []
+    if intents.read(ws, intents.REBUILD) is not None:
+        found.append("a rebuild was interrupted: the index is incomplete; run `tacit index`")
+    if intents.read(ws, intents.FORGET) is not None:
+        found.append("a forget was interrupted: run `tacit forget` to finish it")
+    return found
+
+
 def _stale_reasons(
     ws: Workspace,
     found: manifest.Manifest | None,
@@ -298,9 +333,10 @@ def _stale_reasons(
     desired: set[str] | object,
     changed: set[str],
 ) -> list[str]:
+    interrupted = _interrupted(ws)
     if found is None:
-        return ["never indexed (or the manifest is missing): run `tacit index`"]
-    reasons = []
+        return [*interrupted, "never indexed (or the manifest is missing): run `tacit index`"]
+    reasons = interrupted
     if found.model != model_id:
         reasons.append(f"embedding model changed ({found.model} -> {model_id}): needs --rebuild")
     if found.chunker_version != CHUNKER_VERSION:

@@ -200,6 +200,9 @@ class Retriever:
         if not query.strip() or k <= 0:
             return []
         self._follow_reindex()
+        from tacit.intents import hiding  # a forget in progress: its sessions are never shown
+
+        filters = hiding(self.ws, filters)
         n = max(k * OVERFETCH, MIN_CANDIDATES)
         dense = self.dense(query, n, filters) if method != "lexical" else []
         lexical = self.lexical(query, n, filters) if method != "dense" else []

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
+from tacit import intents
 from tacit.errors import TacitError
 from tacit.index.chunker import Chunk
 
@@ -91,6 +92,7 @@ class ChromaStore:
     def __init__(self, ws: Workspace):
         self.url = server_url(ws)
         self.path = index_dir(ws)
+        self.ws = ws
         self._client: Any = None
         self._col: Any = None
 
@@ -214,7 +216,9 @@ class ChromaStore:
             return {}
         got = col.get(ids=list(ids), include=["metadatas", "documents"])
         rows = zip(got["ids"], got["metadatas"], got["documents"], strict=True)
-        return {chunk_id: _chunk(meta, doc) for chunk_id, meta, doc in rows}
+        found = {chunk_id: _chunk(meta, doc) for chunk_id, meta, doc in rows}
+        hidden = intents.hidden_sessions(self.ws)  # a forget in progress
+        return {i: c for i, c in found.items() if c.session not in hidden}
 
     def query(
         self, vector: np.ndarray, n: int, where_clause: dict[str, Any] | None
@@ -232,7 +236,9 @@ class ChromaStore:
         rows = zip(
             result["metadatas"][0], result["documents"][0], result["distances"][0], strict=True
         )
-        return [(_chunk(meta, doc), 1.0 - float(dist)) for meta, doc, dist in rows]
+        hidden = intents.hidden_sessions(self.ws)  # a forget in progress
+        found = [(_chunk(meta, doc), 1.0 - float(dist)) for meta, doc, dist in rows]
+        return [(chunk, score) for chunk, score in found if chunk.session not in hidden]
 
     def reset(self) -> None:
         """Drop every vector (a rebuild); the embedded store's folder goes too."""

@@ -1,0 +1,275 @@
+"""Fault suite: nothing lost, nothing kept, nothing half done.
+
+Each test reproduces one finding of an attack on real knowledge bases: paths that leave the
+KB through links, records whose id points at another session, kills at named steps
+(TACIT_FAULT=step makes the process SIGKILL itself there, see tacit/faults.py), restores that
+stop half way. Indexing here uses the FAKE embedder (TACIT_TEST_EMBEDDER=fake: hashed words,
+instant) with the real Chroma; tests/test_erasure.py runs forget with the real model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tacit import doctor, intents
+from tacit.index import synthetic
+
+FAKE = {"TACIT_TEST_EMBEDDER": "fake"}
+
+
+@pytest.fixture(autouse=True)
+def fake_embedder(monkeypatch):
+    monkeypatch.setenv("TACIT_TEST_EMBEDDER", "fake")
+
+
+def _tacit(ws, *args: str, fault: str | None = None) -> subprocess.CompletedProcess:
+    """The CLI in its own process, so that a fault can kill it."""
+    env = {**os.environ, **FAKE, "TACIT_KB": str(ws.root)}
+    env.pop("TACIT_FAULT", None)
+    if fault:
+        env["TACIT_FAULT"] = fault
+    return subprocess.run(
+        [sys.executable, "-c", "from tacit.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _two_sessions(ws, run) -> tuple[str, str]:
+    """Two small sessions of two experts: (kept, to forget)."""
+    for name in ("Ana Ruiz", "Ben Cole"):
+        assert run("expert", "add", name).exit_code == 0
+    rng = random.Random(7)
+    kept = synthetic.write_session(
+        ws, "ana-ruiz", "keep", [("Ana", "The intake screen is raked every Monday.")]
+    )
+    gone = synthetic.write_session(
+        ws,
+        "ben-cole",
+        "gone",
+        [("Ben", "The purple heron valve opens after the seventh bell.")] + synthetic.turns(rng, 4),
+    )
+    return kept.id, gone.id
+
+
+def _one_line_error(result) -> None:
+    assert result.exit_code == 1, result
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) <= 2, result  # the message and its hint
+
+
+def _cited_sessions(run, question: str) -> set[str]:
+    asked = run("ask", question, "--json", "--no-log")
+    assert asked.exit_code == 0, asked
+    return {r["session"] for r in json.loads(asked.stdout)["results"]}
+
+
+# --- paths stay inside the KB --------------------------------------------------------------
+
+
+def test_forget_never_deletes_through_a_link_out_of_the_kb(kb, run, tmp_path):
+    _, gone = _two_sessions(kb, run)
+    outside = tmp_path / "outside"
+    (outside / "build").mkdir(parents=True)
+    (outside / "reports").mkdir()
+    precious = [outside / "build" / "pack.md", outside / "reports" / "km.md"]
+    for path in precious:
+        path.write_text(f"quotes {gone} at 00:01\n")
+    (kb.packs_dir / "p1").mkdir()
+    (kb.packs_dir / "p1" / "build").symlink_to(outside / "build")
+    (kb.root / "reports").symlink_to(outside / "reports")
+    result = run("forget", "--session", gone, "--yes")
+    assert result.exit_code == 0, result
+    assert all(p.read_text() == f"quotes {gone} at 00:01\n" for p in precious)
+    assert "not followed" in result.stderr and "packs/p1/build" in result.stderr
+    assert not kb.session_dir(gone).exists()
+
+
+def test_forget_refuses_a_symlinked_session_folder(kb, run, tmp_path):
+    _, gone = _two_sessions(kb, run)
+    elsewhere = tmp_path / "elsewhere"
+    kb.session_dir(gone).rename(elsewhere)
+    kb.session_dir(gone).symlink_to(elsewhere)
+    result = run("forget", "--session", gone, "--yes")
+    _one_line_error(result)
+    assert "symbolic link" in result.stderr
+    assert (elsewhere / "session.md").is_file() and (elsewhere / "transcript.json").is_file()
+    assert intents.read(kb, intents.FORGET) is None
+
+
+def test_a_record_whose_id_differs_from_its_folder_is_refused(kb, run):
+    kept, gone = _two_sessions(kb, run)
+    record = kb.session_dir(gone) / "session.md"
+    record.write_text(record.read_text().replace(f"id: {gone}", f"id: {kept}"))
+    result = run("forget", "--session", gone, "--yes")
+    _one_line_error(result)
+    assert "says id" in result.stderr
+    assert run("forget", "--expert", "ben-cole", "--yes").exit_code == 1
+    assert kb.session_dir(kept).is_dir() and kb.session_dir(gone).is_dir()
+    found = {c.name: c for c in doctor._integrity(kb)}
+    assert not found["session ids"].ok and f"{gone} (id: {kept})" in found["session ids"].detail
+
+
+@pytest.mark.parametrize("target", ["questions.jsonl", "reports"])
+def test_tacit_never_writes_through_a_link(kb, run, tmp_path, target):
+    _two_sessions(kb, run)
+    assert run("index").exit_code == 0
+    outside = tmp_path / "outside"
+    if target == "reports":
+        outside.mkdir()
+        (kb.root / "reports").symlink_to(outside)
+        result = run("report")
+    else:
+        outside.write_text("")
+        (kb.root / "questions.jsonl").symlink_to(outside)
+        result = run("ask", "when does the heron valve open?")
+    _one_line_error(result)
+    assert "symbolic link" in result.stderr
+    assert not outside.is_file() or outside.read_text() == ""
+    assert not outside.is_dir() or not any(outside.iterdir())
+
+
+# --- operations that finish ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "step", ["after-intent", "after-store-delete", "after-files", "after-builds"]
+)
+def test_a_killed_forget_hides_its_sessions_and_is_finished_by_the_next_writer(kb, run, step):
+    kept, gone = _two_sessions(kb, run)
+    assert run("index").exit_code == 0
+    assert gone in _cited_sessions(run, "when does the purple heron valve open?")
+    killed = _tacit(kb, "forget", "--session", gone, "--yes", fault=f"forget:{step}")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert intents.read(kb, intents.FORGET) is not None
+    # ask takes no lock and cannot finish the forget, but never shows what is being forgotten
+    assert gone not in _cited_sessions(run, "when does the purple heron valve open?")
+    checks = {c.name: c for c in doctor._integrity(kb)}
+    assert not checks["interrupted work"].ok and "forget" in checks["interrupted work"].detail
+    status = json.loads(run("index", "status", "--json").stdout)
+    assert not status["up_to_date"] and any("forget" in r for r in status["stale"])
+    finishing = run("forget")  # or any command that changes records and index
+    assert finishing.exit_code == 0, finishing
+    assert "finished an interrupted forget" in finishing.stderr
+    assert intents.read(kb, intents.FORGET) is None
+    assert not kb.session_dir(gone).exists()
+    assert _cited_sessions(run, "when is the intake screen raked?") == {kept}
+    status = json.loads(run("index", "status", "--json").stdout)
+    assert status["up_to_date"], status
+
+
+@pytest.mark.parametrize("step", ["rebuild-intent", "reset", "stored"])
+def test_index_status_tells_the_truth_after_a_killed_rebuild(kb, run, step):
+    _two_sessions(kb, run)
+    assert run("index").exit_code == 0
+    before = json.loads(run("index", "status", "--json").stdout)
+    assert before["up_to_date"] and before["chunks"] > 0
+    killed = _tacit(kb, "index", "--rebuild", fault=f"index:{step}")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    status = json.loads(run("index", "status", "--json").stdout)
+    assert not status["up_to_date"]
+    assert any("rebuild was interrupted" in r for r in status["stale"]), status
+    checks = {c.name: c for c in doctor._integrity(kb)}
+    assert "rebuild" in checks["interrupted work"].detail
+    finishing = run("index")
+    assert finishing.exit_code == 0, finishing
+    after = json.loads(run("index", "status", "--json").stdout)
+    assert after["up_to_date"] and after["chunks"] == before["chunks"]
+    assert intents.pending(kb) == []
+
+
+# --- restore: all or nothing ---------------------------------------------------------------
+
+
+def _archive(kb, run, tmp_path) -> Path:
+    _two_sessions(kb, run)
+    archive = tmp_path / "kb.tar.gz"
+    assert run("backup", archive).exit_code == 0
+    return archive
+
+
+def test_a_killed_restore_leaves_no_target_and_a_second_restore_works(kb, run, tmp_path):
+    archive = _archive(kb, run, tmp_path)
+    target = tmp_path / "restored"
+    killed = _tacit(kb, "restore", str(archive), str(target), fault="restore:after-unpack")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not target.exists()
+    (half,) = tmp_path.glob(".restored.restoring-*")
+    from tacit import workspace
+
+    checks = {c.name: c for c in doctor._integrity(workspace.Workspace(half, kb.config))}
+    assert not checks["restore"].ok
+    again = run("restore", archive, target)
+    assert again.exit_code == 0, again
+    assert (target / "tacit.toml").is_file() and not list(tmp_path.glob(".restored.restoring-*"))
+
+
+def _tar(path: Path, members: dict[str, bytes | str], links: dict[str, str] = {}) -> Path:  # noqa: B006
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            payload = data.encode() if isinstance(data, str) else data
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+        for name, to in links.items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, to
+            tar.addfile(info)
+    return path
+
+
+GOOD_TOML = 'name = "x"\n'
+SUM = "a" * 64
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "{not json",
+        "[1, 2]",
+        json.dumps({"format": 1, "sha256": [1]}),
+        '{"format": 1, "sha256": {"../x": 5}}',
+    ],
+    ids=["not-json", "a-list", "sums-not-a-map", "bad-entry"],
+)
+def test_a_malformed_backup_manifest_is_one_line_and_leaves_nothing(tmp_path, run, manifest):
+    archive = _tar(tmp_path / "b.tar.gz", {"tacit.toml": GOOD_TOML, "tacit-backup.json": manifest})
+    target = tmp_path / "out"
+    result = run("restore", archive, target)
+    _one_line_error(result)
+    assert "tacit-backup.json is damaged" in result.stderr
+    assert not target.exists() and not list(tmp_path.glob(".out.restoring-*"))
+
+
+def test_restore_refuses_links_and_unlisted_files_and_leaves_nothing(tmp_path, run):
+    linked = _tar(
+        tmp_path / "l.tar.gz",
+        {"tacit.toml": GOOD_TOML, "tacit-backup.json": json.dumps({"format": 1, "sha256": {}})},
+        links={"sessions/s1/session.md": "../../../victim.md"},
+    )
+    unlisted = _tar(
+        tmp_path / "u.tar.gz",
+        {
+            "tacit.toml": GOOD_TOML,
+            "big.bin": b"\0" * 100_000,
+            "tacit-backup.json": json.dumps({"format": 1, "sha256": {}}),
+        },
+    )
+    for archive, said in ((linked, "link"), (unlisted, "not in the backup's manifest")):
+        result = run("restore", archive, tmp_path / "out")
+        _one_line_error(result)
+        assert said in result.stderr
+        assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.restoring-*"))
