@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -172,20 +173,91 @@ def load(path: Path) -> Config:
 
 
 def _check_values(data: dict, path: Path, text: str) -> None:
-    device = data["models"]["device"]
-    if device not in ("cpu", "cuda", "auto"):
-        where = _where(path, text, "device", "models.device")
-        raise ConfigError(f"{where}: must be cpu, cuda or auto, not {device!r}")
+    """Ranges, list items and finite numbers (pydantic), then what needs more than a type."""
+    from tacit import validation
+
+    def line(loc) -> int | None:
+        keys = [part for part in loc if isinstance(part, str)]
+        return _line_of(text, keys[-1]) if keys else None
+
+    validation.check(_settings_models(), data, path, ConfigError, line=line)
     for pattern in data["redaction"]["patterns"]:
         try:
-            re.compile(pattern)
+            compiled = re.compile(pattern)
         except re.error as exc:
             where = _where(path, text, "patterns", "redaction.patterns")
             raise ConfigError(f"{where}: bad pattern {pattern!r}: {exc}") from None
+        if compiled.search("") is not None:
+            where = _where(path, text, "patterns", "redaction.patterns")
+            raise ConfigError(
+                f"{where}: pattern {pattern!r} matches empty text (it would mask between "
+                "every letter)"
+            )
     days = data["risk"]["attrition_days"]
-    if len(days) != 3 or sorted(days) != days:
+    if sorted(days) != days or len(set(days)) != len(days):
         where = _where(path, text, "attrition_days", "risk.attrition_days")
         raise ConfigError(f"{where}: must be three increasing day counts")
+    if data["risk"]["medium"] > data["risk"]["high"]:
+        where = _where(path, text, "medium", "risk.medium")
+        raise ConfigError(f"{where}: must not be above risk.high")
+
+
+@functools.cache
+def _settings_models():
+    """The pydantic models of tacit.toml's values (types are already checked by _merge)."""
+    from typing import Annotated, Literal
+
+    from pydantic import Field, StringConstraints
+
+    from tacit.validation import Record
+
+    Text = Annotated[str, StringConstraints(max_length=10_000)]
+    Term = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=r"\S")]
+    Score = Annotated[int, Field(ge=1, le=5)]
+
+    class Models(Record):
+        speech: Text
+        embedding: Text
+        device: Literal["cpu", "cuda", "auto"]
+        compute_type: Text
+        threads: Annotated[int, Field(ge=0, le=256)]  # 0: the machine's cores
+        language: Text
+        vocabulary: Annotated[list[Term], Field(max_length=1000)]
+
+    class Index(Record):
+        chroma_url: Text
+        chunk_words: Annotated[int, Field(ge=10, le=2000)]
+        relevance_threshold: Annotated[float, Field(ge=0, le=1)]  # 0: the calibrated default
+
+    class Recording(Record):
+        input_format: Text
+        input_device: Text
+
+    class Redaction(Record):
+        terms: Annotated[list[Term], Field(max_length=100_000)]
+        patterns: Annotated[list[Term], Field(max_length=10_000)]
+        emails: bool
+        phones: bool
+        redact_originals: bool
+
+    class Risk(Record):
+        attrition_days: Annotated[
+            list[Annotated[int, Field(ge=0, le=36_500)]], Field(min_length=3, max_length=3)
+        ]
+        attrition_later: Score
+        attrition_default: Score
+        high: Annotated[int, Field(ge=1, le=25)]
+        medium: Annotated[int, Field(ge=1, le=25)]
+
+    class Settings(Record):
+        name: Text
+        models: Models
+        index: Index
+        recording: Recording
+        redaction: Redaction
+        risk: Risk
+
+    return Settings
 
 
 def default_config() -> Config:

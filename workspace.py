@@ -117,26 +117,79 @@ def init(path: Path, name: str | None = None) -> Workspace:
     return Workspace(root=path, config=config_module.load(path / config_module.CONFIG_NAME))
 
 
+# Two locks. The records lock guards the plain files (sessions, experts, guides, packs); the
+# index lock guards what `tacit index` builds under .tacit/ (Chroma, BM25, the manifest).
+# Writers of records that leave the index to the next `tacit index` (interviews, observations,
+# experts, imports, transcription) take the records lock only, so they run while `tacit index`
+# does; `tacit index` takes the index lock only (it reads records, each written atomically);
+# everything that changes both (forget, consent, redact, backup, packs...) takes both, always
+# records first, so two commands can never wait for each other.
+RECORDS_LOCK, INDEX_LOCK = "lock", "index.lock"
+_WHAT = {RECORDS_LOCK: "the records of", INDEX_LOCK: "the index of"}
+
+
+def _holder() -> str:
+    """The running command, e.g. `tacit index`, for another command's wait message."""
+    try:
+        import click
+
+        return f"`{click.get_current_context().command_path}`"
+    except (ImportError, RuntimeError):
+        return "another tacit command"
+
+
 @contextlib.contextmanager
-def writer_lock(ws: Workspace, timeout: float | None = None) -> Iterator[None]:
-    """Hold the knowledge base's single-writer lock; a second writer waits, then fails."""
+def _lock(ws: Workspace, name: str, timeout: float | None) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
     os.umask(0o077)
     ensure_dir(ws.cache_dir)
-    lock = FileLock(str(ws.cache_dir / "lock"), mode=0o600)
+    lock = FileLock(str(ws.cache_dir / name), mode=0o600)
+    holder = ws.cache_dir / f"{name}.holder"
     wait = LOCK_TIMEOUT_S if timeout is None else timeout
     try:
         lock.acquire(timeout=wait)
     except Timeout:
+        try:
+            who = holder.read_text(encoding="utf-8").strip()[:200] or "another tacit command"
+        except OSError:
+            who = "another tacit command"
         raise LockBusy(
-            f"another tacit command is changing {ws.root} (waited {wait:g} s); "
+            f"{who} is changing {_WHAT[name]} {ws.root} (waited {wait:g} s for it); "
             "try again when it ends"
         ) from None
     try:
+        with contextlib.suppress(OSError):
+            atomic_write(holder, f"{_holder()} (pid {os.getpid()})\n")
         yield
     finally:
+        with contextlib.suppress(OSError):
+            holder.unlink()
         lock.release()
+
+
+@contextlib.contextmanager
+def records_lock(ws: Workspace, timeout: float | None = None) -> Iterator[None]:
+    """Hold the lock on the plain files only: for writers that do not touch the index."""
+    with _lock(ws, RECORDS_LOCK, timeout):
+        yield
+
+
+@contextlib.contextmanager
+def index_lock(ws: Workspace, timeout: float | None = None) -> Iterator[None]:
+    """Hold the lock on the index only: `tacit index` (it reads records, never writes them)."""
+    with _lock(ws, INDEX_LOCK, timeout):
+        yield
+
+
+@contextlib.contextmanager
+def writer_lock(ws: Workspace, timeout: float | None = None) -> Iterator[None]:
+    """Hold both locks (records, then index): for commands that change records and index."""
+    with _lock(ws, RECORDS_LOCK, timeout), _lock(ws, INDEX_LOCK, timeout):
+        from tacit.intents import finish_pending  # a killed forget or rebuild: finish it first
+
+        finish_pending(ws)
+        yield
 
 
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from tacit import workspace
+from tacit.errors import TacitError
 from tacit.output import message, print_json
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -67,7 +68,7 @@ def transcribe(
         ),
     )
     ws = workspace.current()
-    with workspace.writer_lock(ws):
+    with workspace.records_lock(ws):
         done = _drive(core.transcribe(ws, request))
     _report(done, as_json)
 
@@ -159,7 +160,7 @@ def import_transcript(
     from tacit.capture import library
 
     ws = workspace.current()
-    with workspace.writer_lock(ws):
+    with workspace.records_lock(ws):
         session, transcript = library.import_file(
             ws, file, expert, kind=kind, title=title, consent=consent, fmt=fmt
         )
@@ -192,6 +193,8 @@ def export(
     from tacit.capture import library
     from tacit.fileio import atomic_write
 
+    if output is not None and output.is_dir():
+        raise TacitError(f"--output {output} is a folder; give a file name, e.g. {output}/t.vtt")
     text = library.export(workspace.current(), session_id, fmt, unredacted=unredacted)
     if output is None:
         sys.stdout.write(text)
@@ -215,7 +218,7 @@ def speakers(
     ws = workspace.current()
     if rename:
         mapping = library.parse_renames(rename)
-        with workspace.writer_lock(ws):
+        with workspace.records_lock(ws):
             transcript = library.rename_speakers(ws, session_id, mapping)
         message(", ".join(f"{old} -> {new}" for old, new in mapping.items()))
     else:

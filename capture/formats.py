@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tacit import validation
 from tacit.capture.transcript import Segment, Transcript, Word
 from tacit.errors import TranscriptFormatError
+from tacit.validation import MAX_SECONDS
 
 DEFAULT_SPEAKER = "SPEAKER_1"
 
@@ -42,9 +45,13 @@ class _Cue:
     lines: tuple[str, ...]
 
 
-def _seconds(hours: str | None, minutes: str, seconds: str, millis: str | None) -> float:
+def _seconds(hours: str | None, minutes: str, seconds: str, millis: str | None) -> float | None:
+    """The time in seconds; None when minutes or seconds pass 59 or it is beyond MAX_SECONDS."""
+    if int(minutes) > 59 or int(seconds) > 59 or len(hours or "") > 7:
+        return None
     whole = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
-    return round(whole + int((millis or "0").ljust(3, "0")) / 1000, 3)
+    value = round(whole + int((millis or "0").ljust(3, "0")) / 1000, 3)
+    return value if value <= MAX_SECONDS else None
 
 
 def _fail(source: str, line: int, what: str) -> TranscriptFormatError:
@@ -77,6 +84,13 @@ def _timing(line: str, number: int, cue: int, source: str) -> tuple[float, float
         )
     groups = match.groups()
     start, end = _seconds(*groups[:4]), _seconds(*groups[4:])
+    if start is None or end is None:
+        raise _fail(
+            source,
+            number,
+            f"cue {cue}: impossible time in {line.strip()[:60]!r} (minutes and seconds run "
+            f"0-59, times up to {MAX_SECONDS:g} s)",
+        )
     if end < start:
         raise _fail(
             source, number, f"cue {cue}: ends ({end:.3f} s) before it starts ({start:.3f} s)"
@@ -169,6 +183,11 @@ def _txt_turns(text: str, source: str) -> list[tuple[int, float | None, str, str
         stamp = _STAMP.match(line)
         if stamp:
             start, line = _seconds(*stamp.groups()[:4]), stamp["rest"].strip()
+            if start is None:
+                raise _fail(
+                    source, number, f"impossible time stamp in {raw.strip()[:40]!r} "
+                    "(minutes and seconds run 0-59)"
+                )  # fmt: skip
         elif line.startswith("["):
             raise _fail(source, number, f"bad time stamp in {raw.strip()[:40]!r} (want [hh:mm:ss])")
         prefix = _SPEAKER_PREFIX.match(line)
@@ -202,14 +221,42 @@ def read_txt(text: str, source: str) -> Transcript:
     return Transcript(segments=segments)
 
 
-def _json_words(raw: Any) -> tuple[Word, ...]:
+def _time(value: Any, what: str, where: str) -> float:
+    """A JSON time: a finite number of seconds from 0 to MAX_SECONDS."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TranscriptFormatError(f"{where}: {what} must be a number, not {value!r}"[:200])
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise TranscriptFormatError(
+            f"{where}: {what} must be a number, not {value!r}"[:200]
+        ) from None
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_SECONDS:
+        raise TranscriptFormatError(
+            f"{where}: {what} must be from 0 to {MAX_SECONDS:g} seconds, not {value!r}"[:200]
+        )
+    return round(seconds, 3)
+
+
+def _json_words(raw: Any, where: str) -> tuple[Word, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise TranscriptFormatError(f"{where}: words must be a list")
     words = []
-    for w in raw or ():
+    for n, w in enumerate(raw, start=1):
         if not isinstance(w, dict) or "start" not in w or "end" not in w:
             continue  # WhisperX leaves numbers it could not align without times
-        text = str(w.get("word", w.get("text", ""))).strip()
+        at = f"{where}: word {n}"
+        start, end = _time(w["start"], "start", at), _time(w["end"], "end", at)
+        if end < start:
+            raise TranscriptFormatError(f"{at}: ends ({end:g} s) before it starts ({start:g} s)")
+        text = w.get("word", w.get("text", ""))
+        if isinstance(text, list | dict):
+            raise TranscriptFormatError(f"{at}: word must be text")
         prob = w.get("probability", w.get("score", 1.0))
-        words.append(Word(float(w["start"]), float(w["end"]), text, round(float(prob), 3)))
+        prob = _time(prob, "probability", at) if prob is not None else 1.0
+        words.append(Word(start, end, " ".join(str(text).split()), round(min(prob, 1.0), 3)))
     return tuple(words)
 
 
@@ -220,37 +267,29 @@ def _json_segment(raw: Any, index: int, source: str) -> Segment:
     missing = [k for k in ("start", "end", "text") if k not in raw]
     if missing:
         raise TranscriptFormatError(f"{where}: no {', '.join(missing)}")
-    try:
-        start, end = round(float(raw["start"]), 3), round(float(raw["end"]), 3)
-    except (TypeError, ValueError):
-        raise TranscriptFormatError(f"{where}: start and end must be numbers") from None
+    start, end = _time(raw["start"], "start", where), _time(raw["end"], "end", where)
     if end < start:
         raise TranscriptFormatError(f"{where}: ends ({end:g} s) before it starts ({start:g} s)")
-    try:
-        words = _json_words(raw.get("words"))
-    except (TypeError, ValueError):
-        raise TranscriptFormatError(f"{where}: words need numeric start and end") from None
-    speaker = raw.get("speaker") or DEFAULT_SPEAKER
-    return Segment(start, end, str(speaker), " ".join(str(raw["text"]).split()), words)
+    words = _json_words(raw.get("words"), where)
+    speaker, text = raw.get("speaker") or DEFAULT_SPEAKER, raw["text"]
+    if isinstance(speaker, list | dict) or isinstance(text, list | dict):
+        raise TranscriptFormatError(f"{where}: speaker and text must be text")
+    name = " ".join(str(speaker).split())[:200] or DEFAULT_SPEAKER
+    return Segment(start, end, name, " ".join(str(text).split()), words)
 
 
 def read_json(text: str, source: str) -> Transcript:
     """tacit's transcript.json, the Whisper CLI's JSON, or WhisperX's (segments with speakers)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _fail(source, exc.lineno, f"not valid JSON: {exc.msg}") from None
+    data = validation.load_json(text, source, TranscriptFormatError, finite=False)
     raw = data.get("segments") if isinstance(data, dict) else data
     if not isinstance(raw, list):
         raise TranscriptFormatError(f"{source}: expected a list of segments under 'segments'")
     segments = tuple(_json_segment(s, i, source) for i, s in enumerate(raw, start=1))
     kept = {}
     if isinstance(data, dict):
-        kept = {
-            k: data[k]
-            for k in ("language", "model", "settings")
-            if isinstance(data.get(k), (str, dict))
-        }
+        kept = {k: data[k] for k in ("language", "model") if isinstance(data.get(k), str)}
+        if isinstance(data.get("settings"), dict):
+            kept["settings"] = data["settings"]
     return Transcript(segments=segments, **kept)
 
 
@@ -299,6 +338,10 @@ def read(path: Path, fmt: str | None = None) -> Transcript:
 
 
 def clock(seconds: float, sep: str = ".") -> str:
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_SECONDS:
+        raise TranscriptFormatError(
+            f"cannot write the time {seconds!r} s: not from 0 to {MAX_SECONDS:g}"
+        )
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
@@ -312,11 +355,16 @@ def _stamp(seconds: float) -> str:
     return f"[{full[:-4]}]" if full.endswith(".000") else f"[{full}]"
 
 
+def _line(text: str) -> str:
+    """One line: a name or text with a line break in it would break the cue (or turn) apart."""
+    return " ".join(text.split())
+
+
 def write_vtt(transcript: Transcript) -> str:
     lines = ["WEBVTT", ""]
     for n, seg in enumerate(transcript.segments, start=1):
-        voice = seg.speaker.replace(">", " ").strip() or DEFAULT_SPEAKER
-        text = html.escape(seg.text, quote=False)
+        voice = _line(seg.speaker.replace(">", " ")) or DEFAULT_SPEAKER
+        text = html.escape(_line(seg.text), quote=False)
         lines += [str(n), f"{clock(seg.start)} --> {clock(seg.end)}", f"<v {voice}>{text}", ""]
     return "\n".join(lines)
 
@@ -325,12 +373,14 @@ def write_srt(transcript: Transcript) -> str:
     lines = []
     for n, seg in enumerate(transcript.segments, start=1):
         times = f"{clock(seg.start, ',')} --> {clock(seg.end, ',')}"
-        lines += [str(n), times, f"{seg.speaker}: {seg.text}", ""]
+        lines += [str(n), times, f"{_line(seg.speaker)}: {_line(seg.text)}", ""]
     return "\n".join(lines)
 
 
 def write_txt(transcript: Transcript) -> str:
-    return "".join(f"{_stamp(s.start)} {s.speaker}: {s.text}\n" for s in transcript.segments)
+    return "".join(
+        f"{_stamp(s.start)} {_line(s.speaker)}: {_line(s.text)}\n" for s in transcript.segments
+    )
 
 
 def write_json(transcript: Transcript) -> str:
@@ -340,7 +390,7 @@ def write_json(transcript: Transcript) -> str:
 def write_md(transcript: Transcript, title: str = "Transcript") -> str:
     lines = [f"# {title}", ""]
     for seg in transcript.segments:
-        lines += [f"**{_stamp(seg.start)} {seg.speaker}:** {seg.text}", ""]
+        lines += [f"**{_stamp(seg.start)} {_line(seg.speaker)}:** {_line(seg.text)}", ""]
     return "\n".join(lines)
 
 

@@ -183,6 +183,17 @@ def import_file(
     session = new_session(
         ws, expert, kind=kind, title=title, consent=consent, label=title or path.stem
     )
-    copy_file(path, ws.session_dir(session.id) / "imported" / file_name(path, "transcript"))
-    save_transcript(ws, session.id, transcript)
+    try:
+        copy_file(path, ws.session_dir(session.id) / "imported" / file_name(path, "transcript"))
+        save_transcript(ws, session.id, transcript)
+    except BaseException:
+        discard_session(ws, session.id)  # a failed import leaves no half-made session
+        raise
     return session, transcript
+
+
+def discard_session(ws: Workspace, session_id: str) -> None:
+    """Remove a session folder this very command created (nothing else has written to it)."""
+    import shutil
+
+    shutil.rmtree(ws.session_dir(session_id), ignore_errors=True)

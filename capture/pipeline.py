@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -40,6 +41,13 @@ class RunOptions:
     piece_s: float = PIECE_S
     partial: bool = False  # transcribe what decodes of a truncated recording
     force: bool = False  # replace an existing transcript
+
+    def __post_init__(self) -> None:
+        from tacit import validation
+
+        validation.seconds(self.offset, "--offset", negative=True)
+        if not math.isfinite(self.piece_s) or not 5 <= self.piece_s <= 600:
+            raise TacitError(f"piece length must be from 5 to 600 seconds, not {self.piece_s!r}")
 
 
 @dataclass(frozen=True)
@@ -242,7 +250,13 @@ def run(
     resumed_at = plan.pieces[max(done)][1] if done else 0.0
     dropped: list[cleanup.Dropped] = []
     channels = 1 if plan.layout == "mix" else len(checked.scan.channels)
-    for index, samples in enumerate(_piece_audio(path, channels, plan.pieces)):
+    # silence or low noise throughout (audio.SPEECH_FLOOR_DB): nothing for the model to hear,
+    # so the recording is not decoded again and the model is never loaded
+    heard = any(bool(active.any()) for _speaker, active in plan.streams)
+    samples_of = _piece_audio(path, channels, plan.pieces) if heard else iter(plan.pieces)
+    for index, samples in enumerate(samples_of):
+        if not heard:
+            done.setdefault(index, [])
         if index not in done:
             segments, lost = _transcribe_piece(
                 transcriber, samples, plan.pieces[index], plan.streams

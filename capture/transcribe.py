@@ -64,7 +64,11 @@ def _new_session_for(
     )
     offset = request.run.offset if request.run.offset is not None else 0.0
     source = "given" if request.run.offset is not None else "session"
-    session = library.attach_media(ws, session, path, Media("", "", offset, source))
+    try:
+        session = library.attach_media(ws, session, path, Media("", "", offset, source))
+    except BaseException:
+        library.discard_session(ws, session.id)  # no recording copied: no session either
+        raise
     return session, checked
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -60,42 +62,72 @@ class Transcript:
         return replace(self, segments=segments)
 
 
+@functools.cache
+def _model():
+    """transcript.json as a pydantic model: tacit's own file, so unknown keys are errors."""
+    from typing import Any as AnyValue
+
+    from pydantic import ConfigDict, Field
+
+    from tacit.validation import Name, Offset, Probability, Record, Seconds, Text
+
+    class WordRecord(Record):
+        start: Seconds
+        end: Seconds
+        word: Text
+        probability: Probability = 1.0
+
+    class SegmentRecord(Record):
+        start: Seconds
+        end: Seconds
+        speaker: Name = "SPEAKER_1"
+        text: Text
+        words: list[WordRecord] = Field(default_factory=list, max_length=100_000)
+
+    class TranscriptRecord(Record):
+        model_config = ConfigDict(extra="allow")  # fields added later are kept, not refused
+
+        segments: list[SegmentRecord] = Field(max_length=10_000_000)
+        language: Text = "en"
+        model: Text = ""
+        settings: dict[str, AnyValue] = Field(default_factory=dict)
+        media_sha256: Text = ""
+        media_file: Text = ""
+        duration: Seconds = 0.0
+        source: Text = "transcribed"
+        offset: Offset = 0.0
+
+    return TranscriptRecord
+
+
 def from_json(data: Any, source: str = "transcript.json") -> Transcript:
-    try:
-        segments = tuple(
-            Segment(
-                start=float(s["start"]),
-                end=float(s["end"]),
-                speaker=str(s.get("speaker") or "SPEAKER_1"),
-                text=str(s["text"]).strip(),
-                words=tuple(Word(**w) for w in s.get("words") or ()),
-            )
-            for s in data["segments"]
-        )
-        fields = {
-            k: data[k]
-            for k in (
-                "language",
-                "model",
-                "settings",
-                "media_sha256",
-                "media_file",
-                "duration",
-                "source",
-                "offset",
-            )
-            if k in data
-        }
-        return Transcript(segments=segments, **fields)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise TranscriptFormatError(f"{source}: not a tacit transcript: {exc}") from None
+    from tacit import validation
+
+    def where(loc) -> str:
+        if len(loc) >= 2 and loc[0] == "segments" and isinstance(loc[1], int):
+            return f"segment {loc[1] + 1}: {validation.dotted(loc[2:])}".rstrip(": ")
+        return validation.dotted(loc)
+
+    record = validation.check(_model(), data, source, TranscriptFormatError, where=where)
+    segments = []
+    for n, s in enumerate(record.segments, start=1):
+        if s.end < s.start:
+            raise TranscriptFormatError(f"{source}: segment {n}: ends before it starts")
+        words = tuple(Word(w.start, w.end, w.word, w.probability) for w in s.words)
+        segments.append(Segment(s.start, s.end, s.speaker or "SPEAKER_1", s.text.strip(), words))
+    known = {f.name for f in dataclasses.fields(Transcript)} - {"segments"}
+    fields = {k: v for k, v in record.model_dump().items() if k in known}
+    return Transcript(segments=tuple(segments), **fields)
 
 
 def load(path: Path) -> Transcript:
+    from tacit import validation
+
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TranscriptFormatError(f"{path}: unreadable transcript: {exc}") from None
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise TranscriptFormatError(f"{path}: unreadable transcript: not UTF-8 text") from None
+    data = validation.load_json(text, str(path), TranscriptFormatError, finite=False)
     return from_json(data, str(path))
 
 

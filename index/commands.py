@@ -60,7 +60,7 @@ def index(
     from tacit.index import indexer
 
     ws = workspace.current()
-    with workspace.writer_lock(ws), _progress_bar() as progress:
+    with workspace.index_lock(ws), _progress_bar() as progress:
         report = indexer.run(ws, rebuild=rebuild, progress=progress, notify=_note)
     if as_json:
         print_json(report.to_json())

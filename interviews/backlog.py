@@ -56,10 +56,16 @@ def _agenda(ws: Workspace, row: RiskRow) -> tuple[str, ...]:
     return tuple(items)
 
 
+MAX_PLAN_WEEKS = 520  # ten years of weekly sessions
+
+
 def plan(ws: Workspace, weeks: int = 4, today: dt.date | None = None) -> list[PlannedSession]:
     """Fill SESSIONS_PER_WEEK slots a week in risk order; each expert takes the earliest free
     slot, so a high-risk expert leaving soon is seen before they go. Experts fully covered or
     already gone are left out."""
+    from tacit import validation
+
+    validation.whole(weeks, "--weeks", 1, MAX_PLAN_WEEKS)
     today = today or dt.date.today()
     free = [
         today + dt.timedelta(days=w * 7 + d) for w in range(weeks) for d in range(SESSIONS_PER_WEEK)

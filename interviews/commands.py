@@ -44,7 +44,7 @@ def expert_add(
 ) -> None:
     """Add an expert (experts/<slug>.md)."""
     ws = workspace.current()
-    with workspace.writer_lock(ws):
+    with workspace.records_lock(ws):
         expert = experts.add(
             ws,
             name,
@@ -126,7 +126,7 @@ def expert_edit(
         contacts=contact or None,
         consent=consent,
     )
-    with workspace.writer_lock(ws):
+    with workspace.records_lock(ws):
         if any(v is not None for v in fields.values()):
             experts.edit(ws, slug, **fields)
         else:

@@ -47,16 +47,31 @@ def _score(value: Any, key: str, path: Path) -> int | None:
 
 
 def _date(value: Any, path: Path) -> dt.date | None:
+    from tacit import validation
+
     if value in (None, ""):
         return None
-    if isinstance(value, dt.date):
-        return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise FrontMatterError(
+                f"{path}: leaving_on must be a date YYYY-MM-DD, not {value!r}"
+            ) from None
     try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise FrontMatterError(
-            f"{path}: leaving_on must be a date YYYY-MM-DD, not {value!r}"
-        ) from None
+        return validation.day(value, "leaving_on")
+    except TacitError as exc:
+        raise FrontMatterError(f"{path}: {exc.message}") from None
+
+
+def _text(value: Any, key: str, path: Path) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        raise FrontMatterError(f"{path}: {key} must be text, not a list or mapping")
+    return " ".join(str(value).split()) if key == "name" else str(value)
 
 
 def _strings(value: Any, key: str, path: Path) -> tuple[str, ...]:
@@ -66,6 +81,8 @@ def _strings(value: Any, key: str, path: Path) -> tuple[str, ...]:
         return (value,)
     if not isinstance(value, list):
         raise FrontMatterError(f"{path}: {key} must be a list")
+    if any(isinstance(item, list | dict) for item in value):
+        raise FrontMatterError(f"{path}: {key} must be a list of text items")
     return tuple(str(item) for item in value)
 
 
@@ -75,15 +92,15 @@ def load_file(path: Path) -> Expert:
         raise FrontMatterError(f"{path}: front matter has no name")
     return Expert(
         slug=path.stem,
-        name=str(meta["name"]),
-        role=str(meta.get("role") or ""),
-        team=str(meta.get("team") or ""),
+        name=_text(meta["name"], "name", path),
+        role=_text(meta.get("role"), "role", path),
+        team=_text(meta.get("team"), "team", path),
         leaving_on=_date(meta.get("leaving_on"), path),
         attrition=_score(meta.get("attrition"), "attrition", path),
         position_risk=_score(meta.get("position_risk", 3), "position_risk", path) or 3,
         topics=_strings(meta.get("topics"), "topics", path),
         contacts=_strings(meta.get("contacts"), "contacts", path),
-        consent=str(meta.get("consent") or "not recorded"),
+        consent=_text(meta.get("consent"), "consent", path) or "not recorded",
         notes=body,
     )
 
@@ -111,6 +128,7 @@ def list_all(ws: Workspace) -> list[Expert]:
 
 
 def add(ws: Workspace, name: str, **fields: Any) -> Expert:
+    name = " ".join(name.split())
     slug = slugify(name)
     if not slug:
         raise TacitError(f"cannot make a slug from the name {name!r}")
@@ -137,4 +155,8 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     for key in ("attrition", "position_risk"):
         if key in cleaned and not 1 <= cleaned[key] <= 5:
             raise TacitError(f"{key.replace('_', '-')} must be from 1 to 5")
+    if "leaving_on" in cleaned:
+        from tacit import validation
+
+        validation.day(cleaned["leaving_on"], "--leaving-on")
     return cleaned

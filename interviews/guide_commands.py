@@ -94,7 +94,7 @@ def guide_new(
 ) -> None:
     """Create guides/NAME.md in the knowledge base for you to edit; it shadows a built-in."""
     ws = workspace.current()
-    with workspace.writer_lock(ws):
+    with workspace.records_lock(ws):
         path = guides.new(ws, name, from_guide)
     message(f"created {path}; edit it, then check it with `tacit guide check {path}`")
     typer.echo(str(path))

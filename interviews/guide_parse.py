@@ -55,9 +55,11 @@ def _front_matter(
         problems.append(Problem(1, "front matter is not closed with a --- line"))
         return {}, {}, None
     raw = "\n".join(lines[1:closing])
+    from tacit import validation
+
     try:
-        node = yaml.compose(raw)
-        meta = yaml.safe_load(raw) or {}
+        node = validation.compose_yaml(raw)
+        meta = validation.load_yaml(raw) or {}
     except yaml.YAMLError as exc:
         # where the broken construct starts helps more than where the parser gave up
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)

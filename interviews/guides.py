@@ -244,7 +244,12 @@ def _rename(text: str, name: str, source: Path) -> str:
         raise GuideError(f"{source}: line 1: no front matter to copy")
     start = len(lines[0]) + 1
     raw = "\n".join(lines[1:closing])
-    node = yaml.compose(raw)
+    from tacit import validation
+
+    try:
+        node = validation.compose_yaml(raw)
+    except yaml.YAMLError:
+        raise GuideError(f"{source}: broken front matter; see `tacit guide check`") from None
     for key, value in node.value if isinstance(node, yaml.MappingNode) else ():
         if key.value == "name":
             begin, end = start + value.start_mark.index, start + value.end_mark.index

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tacit import workspace
+from tacit import validation, workspace
+from tacit.capture import media
 from tacit.errors import GuideError, NotFound, TacitError
 from tacit.interviews import consent as consent_module
 from tacit.interviews import experts, guides, observe, recorder, runner, sessions
@@ -32,6 +33,9 @@ class Request:
     offset: float | None = None  # --offset SECONDS for that recording
     record: bool = False  # --record: capture the microphone with ffmpeg
     restricted: bool = False
+
+    def __post_init__(self) -> None:
+        validation.seconds(self.offset, "--offset", negative=True)
 
 
 def _guide(ws: Workspace, name: str, kind: str) -> Guide:
@@ -73,11 +77,13 @@ def start(ws: Workspace, req: Request, term: Terminal | None) -> Session:
         observe.steps_from_file(doc, lambda: 0.0, 1)  # a bad step fails before anything is made
     consent = _consent(req, doc, expert.name, term if doc is None else None)
     _check_recording(consent, req.record, req.recording, doc)
+    if req.recording is not None:
+        media.probe(Path(req.recording).expanduser())  # a bad recording fails before the session
     if req.kind == "interview":
         label, title = guide.name, req.title or guide.title
     else:
         label, title = req.task, req.title or req.task
-    with workspace.writer_lock(ws):
+    with workspace.records_lock(ws):
         session = sessions.create(
             ws,
             expert.slug,
@@ -90,7 +96,21 @@ def start(ws: Workspace, req: Request, term: Terminal | None) -> Session:
             restricted=req.restricted,
             answers=runner.initial_answers(guide),
         )
-    return proceed(ws, session, guide, term, doc, req.record, req.recording, req.offset)
+    if term is not None and doc is None:
+        # interactive: what was typed is kept, whatever happens next
+        return proceed(ws, session, guide, term, doc, req.record, req.recording, req.offset)
+    try:
+        return proceed(ws, session, guide, term, doc, req.record, req.recording, req.offset)
+    except BaseException:
+        _discard(ws, session.id)  # nothing was typed into it: a failed command leaves nothing
+        raise
+
+
+def _discard(ws: Workspace, session_id: str) -> None:
+    """Remove a session this command made and nothing else has written to."""
+    import shutil
+
+    shutil.rmtree(ws.session_dir(session_id), ignore_errors=True)
 
 
 def resume(
@@ -105,6 +125,7 @@ def resume(
     consent_text: str | None = None,
 ) -> Session:
     """Continue at the first unanswered question; every earlier answer stays as it was."""
+    validation.seconds(offset, "--offset", negative=True)
     session = sessions.get(ws, session_id)
     if session.kind != kind:
         command = "observe resume" if session.kind == "observation" else "interview resume"

@@ -15,10 +15,12 @@ from tacit.interviews.guides import Guide
 from tacit.interviews.render import clock as clock_text
 from tacit.interviews.runner import AnswersFile, Clock, Terminal
 from tacit.interviews.sessions import Answer, Session, Step
+from tacit.validation import MAX_SECONDS
 from tacit.workspace import Workspace
 
 YES = ("y", "yes", "p", "practise", "practice")
 STEP_KEYS = {"action", "key_point", "reason", "practise", "at"}
+MAX_AT = MAX_SECONDS
 STEP_HELP = (
     "Log each important step as the expert does it: what was done, then its key point, why, and "
     "whether a learner must practise it. At the step prompt: done (end the log) · back (remove "
@@ -100,8 +102,11 @@ def steps_from_file(doc: AnswersFile | None, clock: Clock, first: int) -> tuple[
         if not isinstance(entry.get("action"), str) or not entry["action"].strip():
             raise TacitError(f"{where}: needs action: what was done")
         at = entry.get("at", clock())
-        if isinstance(at, bool) or not isinstance(at, int | float) or at < 0:
-            raise TacitError(f"{where}: at must be seconds from the session's start")
+        if isinstance(at, bool) or not isinstance(at, int | float) or not 0 <= at <= MAX_AT:
+            raise TacitError(f"{where}: at must be seconds from the session's start, not {at!r}")
+        for key in ("action", "key_point", "reason"):
+            if isinstance(entry.get(key), list | dict):
+                raise TacitError(f"{where}: {key} must be text, not a list or mapping")
         steps.append(
             Step(
                 n=first + offset,

@@ -22,6 +22,7 @@ from tacit.fileio import copy_file, ensure_dir, sha256_of
 from tacit.interviews.sessions import Media
 from tacit.workspace import safe_name, slugify
 
+MAX_OFFSET_S = 86400.0  # a creation_time further than a day from the session is a wrong clock
 STOP_WAIT_S = 5.0
 START_WAIT_S = 3.0
 
@@ -156,7 +157,7 @@ def copy_in(
     created = probe_start(source)
     if offset is not None:
         chosen, origin = float(offset), "given"
-    elif created is not None:
+    elif created is not None and abs((created - session_start).total_seconds()) <= MAX_OFFSET_S:
         chosen, origin = (created - session_start).total_seconds(), "creation_time"
     else:
         chosen, origin = 0.0, "default"

@@ -90,7 +90,7 @@ def save(
     """
     while True:
         try:
-            with workspace.writer_lock(ws):
+            with workspace.records_lock(ws):
                 return sessions.update(ws, sessions.get(ws, session.id), **changes)
         except LockBusy:
             if say is None:
@@ -234,16 +234,24 @@ class AnswersFile:
 
 def read_answers_file(path: Path, guide: Guide, steps_allowed: bool) -> AnswersFile:
     """YAML: question id -> text or {text, status}; optional consent: and (observations) steps:."""
+    from tacit import validation
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = validation.compose_yaml(text)
+        data = validation.load_yaml(text)
     except FileNotFoundError:
         raise TacitError(f"no answers file {path}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
+    except IsADirectoryError:
+        raise TacitError(f"{path} is a folder, not an answers file") from None
+    except UnicodeDecodeError:
+        raise TacitError(f"{path}: not a UTF-8 text file") from None
+    except yaml.YAMLError as exc:
+        line, problem = validation.yaml_problem(exc)
+        where = f"line {line}: " if line else ""
+        if isinstance(exc, validation.RefusedYAML):
+            raise TacitError(f"{path}: {where}{problem}") from None
         raise TacitError(f"{path}: {where}not a readable YAML file") from None
     if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
         raise TacitError(f"{path}: must be a mapping of question ids to answers")
@@ -277,6 +285,9 @@ def _answer_value(node: Any, where: str) -> tuple[str, str]:
         if unknown:
             names = ", ".join(sorted(unknown))
             raise TacitError(f"{where}: unknown keys {names} (use text and status)")
+        for key, value in fields.items():
+            if not isinstance(value, yaml.ScalarNode):
+                raise TacitError(f"{where}: {key} must be text, not a list or mapping")
         text = fields["text"].value.strip("\n") if "text" in fields else ""
         status = fields["status"].value if "status" in fields else "answered"
         if status not in FILE_STATUSES:

@@ -78,32 +78,103 @@ def session_path(ws: Workspace, session_id: str) -> Path:
     return ws.session_dir(session_id) / "session.md"
 
 
-def _build(meta: dict[str, Any], body: str, path: Path) -> Session:
+def _models():
+    """The pydantic models of session.md's front matter (built once, on first read)."""
+    global _SessionRecord
+    if _SessionRecord is not None:
+        return _SessionRecord
+    from typing import Literal
+
+    from pydantic import Field
+
+    from tacit.validation import Name, Offset, Record, Seconds, Text
+
+    class MediaRecord(Record):
+        file: Text
+        sha256: Text = ""
+        offset: Offset = 0.0
+        offset_source: Literal["given", "creation_time", "session", "default"] = "default"
+
+    class AnswerRecord(Record):
+        qid: Name
+        section: Text = ""
+        question: Text = ""
+        text: Text = ""
+        status: Literal["pending", "answered", "skipped", "follow-up"] = "pending"
+        at: Seconds | None = None
+
+    class StepRecord(Record):
+        n: int = Field(ge=1, le=1_000_000)
+        at: Seconds
+        action: Text
+        key_point: Text = ""
+        reason: Text = ""
+        practise: bool = False
+
+    class SessionRecord(Record):
+        id: Name
+        expert: Name
+        kind: Literal["interview", "observation"] = "interview"
+        title: Text = ""
+        guide: Text = ""
+        task: Text = ""
+        started: Text = ""
+        status: Literal["open", "paused", "done"] = "open"
+        consent: dict[str, Text] | Text | None = None
+        restricted: bool = False
+        media: list[MediaRecord] | None = Field(default=None, max_length=10_000)
+        answers: list[AnswerRecord] | None = Field(default=None, max_length=100_000)
+        steps: list[StepRecord] | None = Field(default=None, max_length=100_000)
+        notes: Text = ""
+        steps_done: bool = False
+
+    _SessionRecord = SessionRecord
+    return SessionRecord
+
+
+_SessionRecord = None
+
+
+def _line(path: Path, loc) -> int | None:
+    """The line of session.md where the value at loc is written (front matter starts at 2)."""
+    import yaml
+
+    from tacit import validation
+
     try:
-        consent = meta.get("consent") or dict(NOT_RECORDED)
-        if isinstance(consent, str):
-            consent = {"status": consent}
-        return Session(
-            id=str(meta["id"]),
-            expert=str(meta["expert"]),
-            kind=str(meta.get("kind", "interview")),
-            title=str(meta.get("title") or ""),
-            guide=str(meta.get("guide") or ""),
-            task=str(meta.get("task") or ""),
-            started=str(meta.get("started") or ""),
-            status=str(meta.get("status") or "open"),
-            consent=dict(consent),
-            restricted=bool(meta.get("restricted", False)),
-            media=tuple(Media(**m) for m in meta.get("media") or ()),
-            answers=tuple(Answer(**a) for a in meta.get("answers") or ()),
-            steps=tuple(Step(**s) for s in meta.get("steps") or ()),
-            notes=str(meta.get("notes") or ""),
-            steps_done=bool(meta.get("steps_done", False)),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise FrontMatterError(
-            f"{path}: session front matter is incomplete or wrong: {exc}"
-        ) from None
+        text = path.read_text(encoding="utf-8")
+        raw = text.split("\n---", 1)[0].split("\n", 1)[1]
+        return validation.line_of(validation.compose_yaml(raw), loc, first_line=2)
+    except (OSError, IndexError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def _build(meta: dict[str, Any], body: str, path: Path) -> Session:
+    from tacit import validation
+
+    record = validation.check(
+        _models(), meta, path, FrontMatterError, line=lambda loc: _line(path, loc)
+    )
+    consent = record.consent or dict(NOT_RECORDED)
+    if isinstance(consent, str):
+        consent = {"status": consent}
+    return Session(
+        id=record.id,
+        expert=record.expert,
+        kind=record.kind,
+        title=record.title,
+        guide=record.guide,
+        task=record.task,
+        started=record.started,
+        status=record.status,
+        consent=dict(consent),
+        restricted=record.restricted,
+        media=tuple(Media(**m.model_dump()) for m in record.media or ()),
+        answers=tuple(Answer(**a.model_dump()) for a in record.answers or ()),
+        steps=tuple(Step(**s.model_dump()) for s in record.steps or ()),
+        notes=record.notes,
+        steps_done=record.steps_done,
+    )
 
 
 def load_file(path: Path) -> Session:

@@ -17,6 +17,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from tacit import validation
 from tacit.errors import NotFound, TacitError
 from tacit.fileio import atomic_write, render_front_matter
 from tacit.htmlrender import escape_md
@@ -74,6 +75,7 @@ def new(
         raise TacitError(f"pack {name!r} already exists: edit {path}")
     if not 1 <= weeks <= MAX_WEEKS:
         raise TacitError(f"--weeks must be from 1 to {MAX_WEEKS}")
+    validation.day(start, "--start")
     for label, value in (("--role", role), ("--protege", protege), ("--mentor", mentor)):
         if not value.strip():
             raise TacitError(f"{label} is empty")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tacit import validation
 from tacit.errors import TacitError, UnsafeName
 from tacit.fileio import split_front_matter
 from tacit.packs.inline import BUILD_DIR, safe_inline
@@ -156,6 +157,8 @@ def _front(meta: dict[str, Any], text: str, path: Path) -> dict[str, Any]:
             start = dt.date.fromisoformat(str(start))
         except ValueError:
             raise fail("start", f"must be a date YYYY-MM-DD, not {start!r}") from None
+    if not validation.FIRST_DAY <= start <= validation.LAST_DAY:
+        raise fail("start", f"must be from {validation.FIRST_DAY} to {validation.LAST_DAY}")
     weeks = meta["weeks"]
     if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= MAX_WEEKS:
         raise fail("weeks", f"must be a whole number from 1 to {MAX_WEEKS}, not {weeks!r}")
