@@ -345,7 +345,7 @@ def _compact_store(ws: Workspace) -> str:
     import subprocess
     import sys
 
-    from tacit.index import manifest, store
+    from tacit.index import manifest, store, upkeep
     from tacit.index.embedder import EmbeddingCache
 
     if ws.config.index["chroma_url"]:
@@ -358,6 +358,7 @@ def _compact_store(ws: Workspace) -> str:
         capture_output=True,
         text=True,
         check=False,
+        env=upkeep._child_env(),
     )
     cache = EmbeddingCache(ws)
     cache.vacuum()

@@ -152,3 +152,79 @@ def set_consent(ws, session_id: str, status: str, by: str | None = None, use: st
     if history:
         consent["history"] = history
     return sessions.update(ws, session, consent=consent)
+
+
+def mask(ws, text: str) -> str:
+    """Text as tacit may show it now: masked by the KB's current redaction settings."""
+    return redactor(ws.config)(text) if text else text
+
+
+def mask_answer(ws, answer):
+    """An answer masked by the current settings at the moment it is shown: a term added after
+    indexing is hidden at once (the index is re-masked at the next `tacit index`), and the
+    topics that explain a suggested expert are masked like every other derived text."""
+    from dataclasses import replace
+
+    redact = redactor(ws.config)
+    if not redact.patterns:
+        return answer
+    return replace(
+        answer,
+        answer=redact(answer.answer),
+        results=tuple(replace(r, text=redact(r.text)) for r in answer.results),
+        experts=tuple(replace(s, why=redact(s.why), role=redact(s.role)) for s in answer.experts),
+    )
+
+
+def refresh_derived(ws) -> str:
+    """After the redaction settings changed: re-render the exports kept beside each record
+    (transcript.vtt / .srt) and mask the questions logged in questions.jsonl, so no text the
+    settings now hide stays in a file tacit derived. The records themselves stay as spoken."""
+    from tacit.capture import library
+    from tacit.capture import transcript as transcript_model
+    from tacit.errors import TacitError
+    from tacit.fileio import atomic_write
+
+    exports = 0
+    for path in sorted(ws.sessions_dir.glob(f"*/{transcript_model.TRANSCRIPT_NAME}")):
+        beside = [path.with_suffix(f".{fmt}") for fmt in library.EXPORTS_BESIDE]
+        beside = [p for p in beside if p.is_file() and not p.is_symlink()]
+        if not beside:
+            continue
+        try:
+            transcript = library.load_transcript(ws, path.parent.name)
+        except TacitError:
+            continue  # an unreadable transcript is reported by the index run itself
+        for target in beside:
+            atomic_write(target, library.render(ws, transcript, target.suffix[1:]))
+            exports += 1
+    questions = _mask_question_log(ws)
+    return (
+        f"redaction settings changed: re-masked {exports} transcript exports beside the "
+        f"records and {questions} logged questions"
+    )
+
+
+def _mask_question_log(ws) -> int:
+    from tacit.fileio import atomic_write
+
+    log = ws.questions_log
+    if not log.is_file() or log.is_symlink():
+        return 0
+    redact, changed, lines = redactor(ws.config), 0, []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            lines.append(line)
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("question"), str):
+            masked_question = redact(entry["question"])
+            if masked_question != entry["question"]:
+                entry["question"] = masked_question
+                changed += 1
+                line = json.dumps(entry, ensure_ascii=False)
+        lines.append(line)
+    if changed:
+        atomic_write(log, "".join(f"{line}\n" for line in lines))
+    return changed

@@ -138,7 +138,25 @@ def who_knows(
         matched = topic_matches(topic, expert, similar)[1]
         if expert.slug not in {r.slug for r in rows} and matched:
             rows.append(_declared_only(expert, matched))
-    return sorted(rows, key=lambda r: (-r.evidence, -len(r.topics_matched), r.slug))
+    rows.sort(key=lambda r: (-r.evidence, -len(r.topics_matched), r.slug))
+    return [_masked(ws, row) for row in rows]
+
+
+def _masked(ws: Workspace, row: ExpertEvidence) -> ExpertEvidence:
+    """Topics, role and contacts as shown: masked by the redaction settings of now."""
+    from dataclasses import replace
+
+    from tacit.privacy import redactor
+
+    redact = redactor(ws.config)
+    if not redact.patterns:
+        return row
+    return replace(
+        row,
+        role=redact(row.role),
+        topics_matched=tuple(redact(t) for t in row.topics_matched),
+        contacts=tuple(redact(c) for c in row.contacts),
+    )
 
 
 def relevant_hits(topic: str, hits: list[Any], threshold: float) -> list[tuple[Any, float]]:

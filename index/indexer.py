@@ -208,8 +208,9 @@ def run(
         say("a rebuild was interrupted; rebuilding the index from the plain files")
         rebuild = True
     model = embedder or embedder_module.for_workspace(ws)
+    before = manifest.load(ws)
     if not rebuild:
-        manifest.check_compatible(manifest.load(ws), model.model_id, CHUNKER_VERSION)
+        manifest.check_compatible(before, model.model_id, CHUNKER_VERSION)
     store.clean_leftovers(ws)
     lexical.clean_leftovers(ws)
     hidden = intents.hidden_sessions(ws)  # a forget in progress: never indexed again
@@ -241,6 +242,7 @@ def run(
     _checkpoint("lexical")
     _record(ws, model, desired, dimension, vectors.url)
     intents.clear(ws, intents.REBUILD)
+    _leave_no_stale_text(ws, before, removed and not rebuild and not vectors.url, say)
     return IndexReport(
         sessions=len({c.session for c in desired}),
         chunks=len(desired),
@@ -254,6 +256,21 @@ def run(
         seconds=round(time.monotonic() - started, 2),
         notes=tuple(notes),
     )
+
+
+def _leave_no_stale_text(ws: Workspace, before, compact: bool, say: Callable) -> None:
+    """Deleted chunks leave their text in the embedded store's write log (embeddings_queue)
+    until Chroma next flushes, and in freed SQLite pages: rebuild the store from the plain
+    files (vectors from the cache) in a child that never read it. A change of the redaction
+    settings also re-masks the exports beside the records and the question log."""
+    from tacit import privacy
+    from tacit.index import upkeep
+
+    if before is not None and before.redaction != _redaction(ws):
+        say(privacy.refresh_derived(ws))
+    if compact:
+        _checkpoint("compact")
+        say(upkeep.vacuum(ws))
 
 
 def _redaction(ws: Workspace) -> str:

@@ -116,6 +116,14 @@ REBUILD_IN_CHILD = (
 )
 
 
+def _child_env() -> dict[str, str]:
+    """The compacting child is not the run a test meant to kill."""
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    for hook in ("TACIT_FAULT", "TACIT_INDEX_KILL_AT"):
+        env.pop(hook, None)
+    return env
+
+
 def vacuum(ws: Workspace) -> str:
     """After forgetting (session folders already gone): leave no byte of deleted chunks in the
     embedded store or the embedding cache. The caller holds the writer lock.
@@ -145,7 +153,7 @@ def vacuum(ws: Workspace) -> str:
         [sys.executable, "-c", REBUILD_IN_CHILD, str(ws.root)],
         capture_output=True,
         text=True,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        env=_child_env(),
     )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no detail"])[-1]

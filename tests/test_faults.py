@@ -273,3 +273,81 @@ def test_restore_refuses_links_and_unlisted_files_and_leaves_nothing(tmp_path, r
         _one_line_error(result)
         assert said in result.stderr
         assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.restoring-*"))
+
+
+# --- forget reaches everything tacit wrote ---------------------------------------------------
+
+
+def test_forget_expert_leaves_packs_reviews_and_lock_names_clean(kb, run):
+    kept, gone = _two_sessions(kb, run)
+    made = run(
+        "pack", "new", "p1", "--role", "Operator", "--protege", "Dan", "--mentor", "Eve",
+        "--start", "2026-01-05", "--weeks", "4", "--expert", "ana-ruiz", "--expert", "ben-cole",
+    )  # fmt: skip
+    assert made.exit_code == 0, made
+    pack_md = kb.packs_dir / "p1" / "pack.md"
+    pack_md.write_text(pack_md.read_text().replace("(reviewer: ana-ruiz)", "(reviewer: ben-cole)"))
+    reviewed = run(
+        "pack", "checkpoint", "p1", "safety-basics", "--by", "ben-cole", "--outcome", "passed",
+        "--date", "2026-01-09",
+    )  # fmt: skip
+    assert reviewed.exit_code == 0, reviewed
+    assert run("index").exit_code == 0
+    lock = kb.cache_dir / "sessions" / f"{gone}.lock"
+    lock.parent.mkdir(exist_ok=True)
+    lock.write_text("")
+    result = run("forget", "--expert", "ben-cole", "--yes")
+    assert result.exit_code == 0, result
+    assert "took ben-cole out of experts" in result.stderr
+    assert "ben-cole" not in (kb.packs_dir / "p1" / "reviews.yaml").read_text()
+    assert "by: forgotten" in (kb.packs_dir / "p1" / "reviews.yaml").read_text()
+    front, body = pack_md.read_text().split("---\n")[1:3]
+    assert "ben-cole" not in front and "reviewer: ben-cole" not in body
+    assert "reviewer: unassigned" in body
+    assert not lock.exists()
+    assert not list(kb.root.rglob("*ben-cole*"))
+    built = run("pack", "build", "p1")
+    assert built.exit_code == 0, built
+
+
+# --- redaction reaches every derived text ----------------------------------------------------
+
+
+def _add_term(kb, term: str) -> None:
+    toml = kb.root / "tacit.toml"
+    toml.write_text(toml.read_text().replace("terms = []", f'terms = ["{term}"]'))
+
+
+def _bytes_under(folder: Path) -> bytes:
+    return b"\n".join(p.read_bytes() for p in folder.rglob("*") if p.is_file()).lower()
+
+
+def test_a_redaction_term_added_after_indexing_is_hidden_at_once_and_leaves_no_copy(kb, run):
+    from tacit.capture import library
+
+    assert run("expert", "add", "Ben Cole", "--topic", "heron permits").exit_code == 0
+    gone = synthetic.write_session(
+        kb, "ben-cole", "valves", [("Ben", "The purple heron valve opens after the bell.")]
+    )
+    library.save_transcript(kb, gone.id, library.load_transcript(kb, gone.id))  # + .vtt, .srt
+    assert run("index").exit_code == 0
+    asked = run("ask", "when does the purple heron valve open?", "--json")
+    assert "heron valve opens" in asked.stdout.lower()
+    _add_term(kb, "heron")
+    # at once, before any `tacit index`: answers, expert topics and the question log
+    for args in (("ask", "when does the purple heron valve open?"), ("who-knows", "permits")):
+        shown = json.loads(run(*args, "--json").stdout)
+        if isinstance(shown, dict):
+            shown.pop("query", None)
+        assert "heron" not in json.dumps(shown).lower(), shown
+    assert "[redacted]" in (kb.root / "questions.jsonl").read_text().splitlines()[-1]
+    status = json.loads(run("index", "status", "--json").stdout)
+    assert any("redaction" in r for r in status["stale"])
+    indexed = run("index")
+    assert indexed.exit_code == 0, indexed
+    assert b"heron" not in _bytes_under(kb.cache_dir)  # Chroma's embeddings_queue included
+    assert b"heron" not in (kb.root / "questions.jsonl").read_bytes().lower()
+    folder = kb.session_dir(gone.id)
+    for export in ("transcript.vtt", "transcript.srt"):
+        assert b"heron" not in (folder / export).read_bytes().lower()
+    assert "purple heron valve" in (folder / "transcript.json").read_text()  # the record stays
