@@ -113,7 +113,9 @@ def build_markdown(ws: Workspace, today: dt.date | None = None) -> str:
     ]
     out += [f"- not captured: {escape_md(q)}" for q in demand.not_captured]
     out += ["", "## Packs and checkpoints", "", *_pack_lines(ws)]
-    return "\n".join(out).rstrip() + "\n"
+    from tacit.privacy import mask  # redaction covers the report: topics, questions, notes
+
+    return mask(ws, "\n".join(out).rstrip() + "\n")
 
 
 def write(ws: Workspace, as_html: bool, today: dt.date | None = None) -> list:

@@ -351,3 +351,13 @@ def test_a_redaction_term_added_after_indexing_is_hidden_at_once_and_leaves_no_c
     for export in ("transcript.vtt", "transcript.srt"):
         assert b"heron" not in (folder / export).read_bytes().lower()
     assert "purple heron valve" in (folder / "transcript.json").read_text()  # the record stays
+
+
+def test_the_km_report_masks_expert_topics_and_question_text(kb, run):
+    assert run("expert", "add", "Ben Cole", "--topic", "heron permits").exit_code == 0
+    line = {"question": "who signs heron permits?", "not_captured": True, "cited": []}
+    (kb.root / "questions.jsonl").write_text(json.dumps(line) + "\n")
+    _add_term(kb, "heron")
+    assert run("report").exit_code == 0
+    text = (kb.root / "reports" / "km-report.md").read_text()
+    assert "permits" in text and "heron" not in text.lower()
