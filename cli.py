@@ -114,6 +114,7 @@ COMMAND_MODULES = (
     "tacit.index.query_commands",  # ask, play, chat, who-knows
     "tacit.packs.commands",  # pack
     "tacit.privacy_commands",  # redact, forget, consent, backup, restore
+    "tacit.models_commands",  # models prepare
 )
 
 

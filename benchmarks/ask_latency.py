@@ -195,11 +195,9 @@ import tacit.cli
 mark("python + import tacit.cli")
 from tacit import workspace
 from tacit.index import answers, warm
-from tacit.index.retriever import Retriever
-ws = workspace.current(); retriever = Retriever(ws)
-import torch; torch.set_num_threads(warm.QUERY_THREADS)
-retriever._model()._model()
-mark("import torch + sentence-transformers, load the model")
+ws = workspace.current(); retriever = warm._retriever(ws)
+retriever._model().embed(["warm up"])
+mark("load the embedding model (ONNX Runtime; PyTorch with TACIT_EMBED_RUNTIME=torch)")
 retriever._vectors().count()
 mark("import chromadb, open the store")
 retriever._lexical_index()

@@ -1,7 +1,10 @@
-"""Embedders (sentence-transformers; a fake for fast tests) and the embedding cache.
+"""Embedders (the configured model on ONNX Runtime or PyTorch; a fake for fast tests) and the
+embedding cache.
 
 The cache is keyed by (model identity, content hash): moving or re-splitting text that did not
-change never embeds it again, and a rebuild re-uses every vector already computed.
+change never embeds it again, and a rebuild re-uses every vector already computed. The identity
+names the source model's weights, not the runtime: the ONNX form is checked against PyTorch's
+vectors when it is made (index/onnx_embed.py), so either runtime serves the same index.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ import hashlib
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,9 +25,13 @@ if TYPE_CHECKING:
     from tacit.workspace import Workspace
 
 BATCH_SIZE = 32  # sentence-transformers batch; measured in benchmarks/index.py
+ONNX_BATCH_SIZE = 32  # ONNX Runtime batch; measured in benchmarks/cold_start.py
 CACHE_NAME = "embeddings.sqlite3"
 BF16_ENV = "TACIT_EMBED_BF16"  # "0": always float32 (benchmarks compare the two)
+RUNTIME_ENV = "TACIT_EMBED_RUNTIME"  # auto (default) | onnx | torch: see ModelEmbedder
+RUNTIMES = ("auto", "onnx", "torch")
 _LOADED: dict[str, Any] = {}  # model path -> SentenceTransformer, kept warm for the process
+_ONNX: dict[tuple[str, int], Any] = {}  # (model path, threads) -> OnnxEmbedder, kept warm
 _IDENTITY: dict[str, str] = {}
 
 
@@ -80,28 +89,7 @@ class SentenceTransformerEmbedder:
         return model_identity(self.path)
 
     def _model(self) -> Any:
-        model = _LOADED.get(self.path)
-        if model is None:
-            from tacit import models
-
-            models.offline()
-            import torch
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
-
-            # its "Loading weights" bar would land in the middle of tacit's own output
-            transformers_logging.disable_progress_bar()
-
-            if self.threads:
-                torch.set_num_threads(self.threads)
-            try:
-                model = SentenceTransformer(self.path, device="cpu")
-            except (OSError, ValueError) as exc:
-                from tacit.errors import TacitError
-
-                raise TacitError(f"cannot load embedding model {self.path}: {exc}") from None
-            _LOADED[self.path] = model
-        return model
+        return load_sentence_transformer(self.path, self.threads)
 
     @property
     def dimension(self) -> int:
@@ -129,6 +117,148 @@ class SentenceTransformerEmbedder:
         if self._bf16 is None:
             self._bf16 = os.environ.get(BF16_ENV, "auto") != "0" and _cpu_has_bf16()
         return self._bf16
+
+
+def load_sentence_transformer(path: str, threads: int = 0) -> Any:
+    """The sentence-transformers model at `path`, loaded once per process (imports torch)."""
+    model = _LOADED.get(path)
+    if model is None:
+        from tacit import models
+
+        models.offline()
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # its "Loading weights" bar would land in the middle of tacit's own output
+        transformers_logging.disable_progress_bar()
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            model = SentenceTransformer(path, device="cpu")
+        except (OSError, ValueError) as exc:
+            from tacit.errors import TacitError
+
+            raise TacitError(f"cannot load embedding model {path}: {exc}") from None
+        _LOADED[path] = model
+    return model
+
+
+def _say(text: str) -> None:
+    # one plain line on stderr: a message must stay one line whatever the terminal's width
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+class ModelEmbedder:
+    """The configured model: on ONNX Runtime (no torch; made once per model, kept in the user
+    model cache) unless TACIT_EMBED_RUNTIME=torch, or the ONNX form cannot be made or loaded;
+    then on PyTorch, with a one-line message. The runtime is chosen on first use."""
+
+    def __init__(self, path: str, threads: int = 0, batch_size: int | None = None):
+        self.path, self.threads = path, threads
+        self.batch_size = batch_size
+        self._inner: Any = None
+
+    @property
+    def model_id(self) -> str:
+        return model_identity(self.path)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.backend.dimension)
+
+    @property
+    def runtime(self) -> str:
+        """ "onnx" or "torch" (loads the model)."""
+        return "torch" if isinstance(self.backend, SentenceTransformerEmbedder) else "onnx"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.backend.embed(texts)
+
+    @property
+    def backend(self) -> Any:
+        if self._inner is None:
+            self._inner = self._choose()
+            if self.batch_size:
+                self._inner.batch_size = self.batch_size
+        return self._inner
+
+    def _choose(self) -> Any:
+        from tacit.errors import UsageError
+        from tacit.index import onnx_embed
+
+        choice = os.environ.get(RUNTIME_ENV, "") or "auto"
+        if choice not in RUNTIMES:
+            raise UsageError(f"{RUNTIME_ENV} must be auto, onnx or torch, not {choice!r}")
+        if choice == "torch":
+            return SentenceTransformerEmbedder(self.path, threads=self.threads)
+        try:
+            return self._onnx()
+        except onnx_embed.ExportUnavailable as exc:
+            if choice == "onnx":
+                from tacit.errors import TacitError
+
+                raise TacitError(f"no ONNX form of the embedding model: {exc}") from None
+            _say(f"the embedding model runs on PyTorch (slower to start): no ONNX form, {exc}")
+            return SentenceTransformerEmbedder(self.path, threads=self.threads)
+
+    def _onnx(self) -> Any:
+        from tacit.index import onnx_embed
+
+        key = (self.path, self.threads)
+        if key in _ONNX:
+            return _ONNX[key]
+        if not Path(self.path).is_dir():
+            raise onnx_embed.ExportUnavailable(f"{self.path} is a model name, not a folder")
+        model_id = self.model_id
+        try:
+            found = onnx_embed.load(model_id)
+        except onnx_embed.ExportUnavailable as exc:
+            _say(f"the ONNX form of the embedding model is unusable ({exc}): making it again")
+            found = None
+        if found is None:
+            onnx_embed.prepare(self.path, model_id, _say)
+            found = onnx_embed.load(model_id)
+            if found is None:
+                raise onnx_embed.ExportUnavailable("it was gone right after it was made")
+        export, graph = found
+        _ONNX[key] = onnx_embed.OnnxEmbedder(
+            export, graph, model_id, self.threads, batch_size=ONNX_BATCH_SIZE
+        )
+        return _ONNX[key]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    model: str  # the source model's identity (name@fingerprint)
+    folder: str  # where its ONNX form lives
+    made: bool  # made now (False: found, and its files matched their hashes)
+    min_cosine: float  # the worst agreement with PyTorch on the check sentences
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def prepare_onnx(path: str, force: bool = False) -> Prepared:
+    """Make the ONNX form of the model folder at `path` (or check the one there)."""
+    from tacit.errors import TacitError
+    from tacit.index import onnx_embed
+
+    if not Path(path).is_dir():
+        raise TacitError(f"the embedding model {path} is a name, not a folder: no ONNX form")
+    model_id = model_identity(path)
+    try:
+        found = None if force else onnx_embed.load(model_id)
+    except onnx_embed.ExportUnavailable as exc:
+        _say(f"the ONNX form there is unusable ({exc}): making it again")
+        found = None
+    try:
+        export = found[0] if found else onnx_embed.prepare(path, model_id, _say, force=force)
+    except onnx_embed.ExportUnavailable as exc:
+        raise TacitError(f"cannot make the ONNX form of {model_id}: {exc}") from None
+    check = export.meta.get("check") or {}
+    return Prepared(model_id, str(export.folder), found is None, float(check.get("min_cosine", 0)))
 
 
 def _cpu_has_bf16() -> bool:
@@ -178,14 +308,15 @@ class FakeEmbedder:
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def for_workspace(ws: Workspace) -> Embedder:
-    """The embedder tacit.toml names. TACIT_TEST_EMBEDDER=fake swaps in the fake (tests only)."""
+def for_workspace(ws: Workspace, threads: int = 0) -> Embedder:
+    """The embedder tacit.toml names, on `threads` threads (0: all cores) unless tacit.toml
+    sets `threads`. TACIT_TEST_EMBEDDER=fake swaps in the fake (tests only)."""
     from tacit import models
 
     if os.environ.get("TACIT_TEST_EMBEDDER") == "fake":
         return FakeEmbedder()
-    return SentenceTransformerEmbedder(
-        models.embedding_model(ws.config), threads=ws.config.models["threads"]
+    return ModelEmbedder(
+        models.embedding_model(ws.config), threads=ws.config.models["threads"] or threads
     )
 
 

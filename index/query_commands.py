@@ -121,10 +121,16 @@ def render_answer(answer: answers_core.Answer, logged: bool = True) -> None:
 
 
 def _render_gap(answer: answers_core.Answer, logged: bool) -> None:
-    best = f"best match {answer.relevance:.2f}" if answer.relevance is not None else "no match"
+    evidence = []
+    if answer.relevance is not None:
+        evidence.append(f"best match {answer.relevance:.2f}, threshold {answer.threshold:.2f}")
+    if answer.coverage is not None:
+        evidence.append(
+            f"question words held {answer.coverage:.2f}, needed {answer.lexical_threshold:.2f}"
+        )
     out.print(
-        f"The knowledge base does not hold an answer to this yet "
-        f"({best}, threshold {answer.threshold:.2f}).",
+        "The knowledge base does not hold an answer to this yet "
+        f"({'; '.join(evidence) or 'no match'}).",
         markup=False,
     )
     if answer.experts:
@@ -225,7 +231,7 @@ def chat(
     ws = workspace.current()
     state = {"expert": expert, "kind": kind, "session": session}
     _filters(ws, expert, kind, session, include_restricted)  # bad options fail before the loop
-    retriever = warm.warm_retriever(ws)  # load the model now, not on the first question
+    behind = warm.retriever_behind(ws)  # the prompt shows at once; the models load behind it
     last: answers_core.Answer | None = None
     err.print(
         "Ask a question. :expert SLUG, :kind KIND, :session ID (no value clears), :play N, :quit",
@@ -244,7 +250,7 @@ def chat(
                 break
             continue
         filters = _filters(ws, state["expert"], state["kind"], state["session"], include_restricted)
-        (last,) = warm.ask_each(ws, [line], filters, k, not no_log, retriever)
+        (last,) = warm.ask_each(ws, [line], filters, k, not no_log, behind.get())
         render_answer(last, logged=not no_log)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from tacit.index.answers import Answer, ask, log_question
 from tacit.workspace import Workspace
 
-QUERY_THREADS = 1  # torch threads for a process that asks: see warm_retriever
+QUERY_THREADS = 1  # embedding threads for a process that asks: see warm_retriever
 
 
 class RememberingEmbedder:
@@ -45,20 +45,71 @@ class RememberingEmbedder:
 def warm_retriever(ws: Workspace) -> Any:
     """A retriever with the model, store and lexical index loaded, for many questions.
 
-    One question is too small a job to split across cores: with torch's default (all cores)
-    a busy machine made warm asks 4x slower at p50 and 20x at p99 (benchmarks/ask_latency.py),
-    so a process that asks uses QUERY_THREADS unless tacit.toml sets `threads`.
+    One question is too small a job to split across cores: with all cores a busy machine
+    made warm asks 4x slower at p50 and 20x at p99 (benchmarks/ask_latency.py), so a process
+    that asks embeds on QUERY_THREADS unless tacit.toml sets `threads`.
     """
+    retriever = _retriever(ws)
+    with loading("loading the knowledge base…"):
+        retriever.warm()
+    return retriever
+
+
+def retriever_behind(ws: Workspace) -> Behind:
+    """For `chat`: the index is checked now (no index, or one built with another model, fails
+    before the prompt), and the model, store and lexical index load on a thread behind it."""
+    retriever = _retriever(ws)
+    retriever._model()  # the manifest and model checks; loads no model
+    return Behind(retriever.warm, retriever)
+
+
+def _retriever(ws: Workspace) -> Any:
     from tacit.index import embedder as embedder_module
     from tacit.index.retriever import Retriever
 
-    if not ws.config.models["threads"]:
-        import torch
+    model = embedder_module.for_workspace(ws, threads=QUERY_THREADS)
+    return Retriever(ws, embedder=RememberingEmbedder(model))
 
-        torch.set_num_threads(QUERY_THREADS)
-    retriever = Retriever(ws, embedder=RememberingEmbedder(embedder_module.for_workspace(ws)))
-    retriever.warm()
-    return retriever
+
+class Behind:
+    """`load()` runs on a daemon thread from now; `get()` waits for it (saying so on a terminal)
+    and returns `value`, or raises what the loading raised."""
+
+    def __init__(self, load: Callable[[], Any], value: Any):
+        import threading
+
+        self.value = value
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(load,), daemon=True)
+        self._thread.start()
+
+    def _run(self, load: Callable[[], Any]) -> None:
+        try:
+            load()
+        except BaseException as exc:  # noqa: BLE001  (handed to the thread that waits)
+            self._error = exc
+
+    def get(self) -> Any:
+        if self._thread.is_alive():
+            with loading("loading the knowledge base…"):
+                self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.value
+
+
+@contextlib.contextmanager
+def loading(what: str) -> Iterator[None]:
+    """Say what a wait is for: a transient line on a terminal's stderr, gone when done."""
+    import sys
+
+    if not sys.stderr.isatty():
+        yield
+        return
+    from tacit.output import err
+
+    with err.status(what, spinner="dots"):
+        yield
 
 
 @contextlib.contextmanager
