@@ -10,8 +10,10 @@ class TacitError(Exception):
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
-        self.message = message
-        self.hint = hint
+        from tacit.output import clean  # a message may quote data: no control characters
+
+        self.message = clean(message)
+        self.hint = clean(hint) if hint else hint
 
 
 class UsageError(TacitError):

@@ -57,6 +57,17 @@ def refuse_links(path: Path, root: Path | None = None) -> Path:
     return path
 
 
+def inside(root: Path, path: Path, what: str = "path") -> Path:
+    """path, when it lies inside root without passing through a link; else refused. For
+    names that come from data (a record's media file), which must never lead out of the KB."""
+    path = Path(path)
+    try:
+        path.relative_to(root)
+    except ValueError:
+        raise UnsafeName(f"{what} {str(path)!r} is outside the knowledge base {root}") from None
+    return refuse_links(path, Path(root))
+
+
 def ensure_dir(path: Path) -> Path:
     """Create a folder (and parents) with mode 0700."""
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)

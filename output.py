@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
+from rich.segment import Segment
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# C0 and C1 control characters (tab and newline excepted) and the bidirectional overrides:
+# from data (a speaker name, an imported cue, a file name) they could move the cursor, recolour
+# or rewrite the terminal, or make text read backwards. Each becomes U+FFFD, one for one.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+REPLACEMENT = "\ufffd"
+
+
+def clean(text: str) -> str:
+    """Text from data, safe to show on a terminal."""
+    return _CONTROL.sub(REPLACEMENT, text) if isinstance(text, str) else text
+
+
+class SafeConsole(Console):
+    """A rich Console that shows no control character from the text it is given; rich's own
+    escape codes (colours, cursor moves for progress bars) are added after, so they stay."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            Segment(text if control else clean(text), style, control)
+            for text, style, control in buffer
+        )
+
+
+out = SafeConsole(highlight=False, soft_wrap=False)
+err = SafeConsole(stderr=True, highlight=False)
 
 
 def print_json(data: Any) -> None:

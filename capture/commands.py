@@ -201,6 +201,9 @@ def export(
         sys.stdout.flush()
         return
     atomic_write(output, text)
+    from tacit.erasure import record_export  # inside the KB: `forget --session` removes it
+
+    record_export(workspace.current(), session_id, output)
     message(f"wrote {output}")
 
 
@@ -209,18 +212,29 @@ def speakers(
     rename: list[str] = typer.Option(
         None, "--rename", help='OLD=NEW, e.g. SPEAKER_1="Maria Lopez" (repeatable).'
     ),
+    merge: bool = typer.Option(
+        False, "--merge", help="Allow a rename into a name another speaker already has."
+    ),
+    undo: bool = typer.Option(False, "--undo", help="Take back the last rename (or merge)."),
     as_json: bool = JSON,
 ) -> None:
     """List a transcript's speakers, or rename them (transcript and exports rewritten)."""
-    from tacit.capture import library
+    from tacit.capture import library, renames
+    from tacit.errors import UsageError
     from tacit.output import table
 
     ws = workspace.current()
+    if rename and undo:
+        raise UsageError("give --rename or --undo, not both")
     if rename:
         mapping = library.parse_renames(rename)
         with workspace.records_lock(ws):
-            transcript = library.rename_speakers(ws, session_id, mapping)
+            transcript = renames.rename(ws, session_id, mapping, merge=merge)
         message(", ".join(f"{old} -> {new}" for old, new in mapping.items()))
+    elif undo:
+        with workspace.records_lock(ws):
+            transcript, said = renames.undo(ws, session_id)
+        message("undone: " + ", ".join(said))
     else:
         transcript = library.load_transcript(ws, session_id)
     rows = [

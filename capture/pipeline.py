@@ -20,7 +20,7 @@ from tacit.capture import audio, cleanup, library, media
 from tacit.capture.engine import Transcriber
 from tacit.capture.transcript import Segment, Transcript
 from tacit.errors import MediaError, TacitError
-from tacit.fileio import atomic_write
+from tacit.fileio import atomic_write, inside
 from tacit.interviews import sessions
 from tacit.interviews.sessions import Media, Session
 from tacit.workspace import Workspace
@@ -242,6 +242,7 @@ def run(
         )
     yield Progress("decoding", 0.0, 0.0)
     path = ws.session_dir(session.id) / entry.file
+    inside(ws.root, path, f"session {session.id}: media file")  # never read outside the KB
     checked = checked or check(path, options.partial)
     plan = _plan(checked, options)
     checkpoint = ws.session_dir(session.id) / library.CHECKPOINT_NAME

@@ -361,3 +361,72 @@ def test_the_km_report_masks_expert_topics_and_question_text(kb, run):
     assert run("report").exit_code == 0
     text = (kb.root / "reports" / "km-report.md").read_text()
     assert "permits" in text and "heron" not in text.lower()
+
+
+def test_exports_written_inside_the_kb_are_removed_by_forget(kb, run, tmp_path):
+    _, gone = _two_sessions(kb, run)
+    inside_kb = kb.root / "handouts" / "gone.vtt"
+    outside_kb = tmp_path / "mine.vtt"
+    for target in (inside_kb, outside_kb):
+        wrote = run("export", gone, "--format", "vtt", "-o", target)
+        assert wrote.exit_code == 0, wrote
+    result = run("forget", "--session", gone, "--yes")
+    assert result.exit_code == 0, result
+    assert not inside_kb.exists()
+    assert outside_kb.is_file() and "outside the knowledge base" in result.stderr
+
+
+# --- speakers, media, terminal ---------------------------------------------------------------
+
+
+def _speakers(run, session_id: str) -> dict[str, int]:
+    shown = run("speakers", session_id, "--json")
+    assert shown.exit_code == 0, shown
+    return {row["speaker"]: row["segments"] for row in json.loads(shown.stdout)}
+
+
+def test_a_rename_into_an_existing_speaker_needs_merge_and_can_be_undone(kb, run):
+    turns = [("Maria Lopez", "I check the pumps."), ("Priya Shah", "I log the readings.")] * 2
+    session = synthetic.write_session(kb, "ana-ruiz", "two", turns)
+    before = _speakers(run, session.id)
+    refused = run("speakers", session.id, "--rename", "Maria Lopez=Priya Shah")
+    _one_line_error(refused)
+    assert "--merge" in refused.stderr and _speakers(run, session.id) == before
+    merged = run("speakers", session.id, "--rename", "Maria Lopez=Priya Shah", "--merge")
+    assert merged.exit_code == 0, merged
+    assert _speakers(run, session.id) == {"Priya Shah": 4}
+    undone = run("speakers", session.id, "--undo")
+    assert undone.exit_code == 0, undone
+    assert _speakers(run, session.id) == before
+    swapped = run("speakers", session.id, "--rename", "Maria Lopez=Priya Shah", "--rename",
+                  "Priya Shah=Maria Lopez")  # fmt: skip
+    assert swapped.exit_code == 0, swapped  # a swap merges nobody
+
+
+def test_transcribe_force_never_reads_media_named_outside_the_kb(kb, run, tmp_path):
+    from tacit.interviews.sessions import Media
+
+    outside = tmp_path / "outside.wav"
+    outside.write_bytes(b"RIFF" + bytes(100))
+    session = synthetic.write_session(
+        kb,
+        "ana-ruiz",
+        "far",
+        [("Ana", "Hello.")],
+        media=(Media(file="../../../outside.wav", sha256="0" * 64),),
+    )
+    result = run("transcribe", session.id, "--force")
+    _one_line_error(result)
+    assert "outside" in result.stderr or "leaves" in result.stderr
+
+
+def test_control_characters_from_data_never_reach_the_terminal(kb, run, tmp_path):
+    vtt = tmp_path / "t.vtt"
+    vtt.write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Eve\x1b[2J\x1b]0;pwned\x07>Hello there\n"
+    )
+    assert run("expert", "add", "Ana Ruiz").exit_code == 0
+    imported = run("import", vtt, "--expert", "ana-ruiz")
+    listed = run("speakers", imported.stdout.strip()) if imported.exit_code == 0 else imported
+    for result in (imported, listed):
+        assert "\x1b" not in result.output and "\x07" not in result.output, result
