@@ -430,3 +430,60 @@ def test_control_characters_from_data_never_reach_the_terminal(kb, run, tmp_path
     listed = run("speakers", imported.stdout.strip()) if imported.exit_code == 0 else imported
     for result in (imported, listed):
         assert "\x1b" not in result.output and "\x07" not in result.output, result
+
+
+def _until(condition, seconds: float = 60.0) -> bool:
+    """Wait for a condition the test needs before it acts (a server up, a step reached)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_a_chroma_server_stopped_during_index_gives_one_line(kb, run, tmp_path):
+    from tests.test_index import _free_port
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    chroma = Path(sys.executable).parent / "chroma"
+    args = ["run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "srv")]
+    server = subprocess.Popen(
+        [str(chroma), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert _until(lambda: _answers(url) or server.poll() is not None) and _answers(url)
+        toml = kb.root / "tacit.toml"
+        toml.write_text(toml.read_text().replace('chroma_url = ""', f'chroma_url = "{url}"'))
+        _two_sessions(kb, run)
+        flag = tmp_path / "paused"
+        env = {**os.environ, **FAKE, "TACIT_KB": str(kb.root)}
+        env["TACIT_FAULT"] = f"index:deleted=pause:{flag}"  # after the first server calls
+        indexing = subprocess.Popen(
+            [sys.executable, "-c", "from tacit.cli import main; main()", "index"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert _until(lambda: flag.exists() or indexing.poll() is not None) and flag.exists()
+        server.kill()
+        server.wait()
+        flag.unlink()
+        _, stderr = indexing.communicate(timeout=120)
+    finally:
+        server.kill()
+        server.wait()
+    assert indexing.returncode == 1, stderr
+    assert "Traceback" not in stderr and "lost the Chroma server" in stderr
+    assert len(stderr.strip().splitlines()) <= 2, stderr
