@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tacit import privacy
 from tacit.errors import UsageError
 from tacit.fileio import append_line
-from tacit.index.terms import content_terms, is_code, stem, word_stems
+from tacit.index import quoting
+from tacit.index.terms import content_terms, is_code
 from tacit.interviews import experts as experts_module
 from tacit.workspace import Workspace
 
@@ -22,10 +24,11 @@ from tacit.workspace import Workspace
 # benchmarks/retrieval_eval.py on the evaluation set (answerable vs out-of-scope questions);
 # `[index] relevance_threshold` in tacit.toml overrides it.
 RELEVANCE_THRESHOLD = 0.45
+# Lexical evidence: a passage among the top three that holds this share of the question's
+# rare-word (IDF) weight word for word counts as an answer whatever its cosine ("sulphite
+# residual", "3000 ppm"). Calibrated with benchmarks/retrieval_eval.py.
+LEXICAL_THRESHOLD = 0.8
 CANDIDATES = 10  # hits fetched per question: the answer and the expert suggestions read them all
-ANSWER_SENTENCES = 2
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(A-Z0-9])")
 # the fields of one result in `ask --json`, in this order
 _RESULT_KEYS = (
     "chunk_id", "session", "expert", "speaker", "start", "end", "text", "score", "citation",
@@ -58,6 +61,21 @@ class Excerpt:
 
 
 @dataclass(frozen=True)
+class AnswerSource:
+    """Who said the headline's first sentence, and when: the cited moment of the answer."""
+
+    session: str
+    speaker: str
+    start: float | None
+    end: float | None
+    citation: str
+    media: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
 class Suggestion:
     """An expert named as likely to know the answer to a question the KB cannot answer yet."""
 
@@ -77,11 +95,15 @@ class Answer:
     relevance: float | None = None  # best dense cosine among the hits
     threshold: float = RELEVANCE_THRESHOLD
     terms: tuple[str, ...] = field(default=())  # the query's content words, for highlighting
+    coverage: float | None = None  # best share of the question's rare words held word for word
+    lexical_threshold: float = LEXICAL_THRESHOLD
+    source: AnswerSource | None = None  # where the headline's first sentence was said
 
     def to_json(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "answer": self.answer,
+            "answer_source": self.source.to_json() if self.source else None,
             "not_captured": self.not_captured,
             "results": [r.to_json() for r in self.results],
             "experts": [s.__dict__ for s in self.experts],
@@ -109,48 +131,24 @@ def citation(session: str, speaker: str, start: float | None) -> str:
 # --- turning hits into an answer -------------------------------------------------------------
 
 
-def _speaker_lines(chunk: Any) -> list[tuple[str, str]]:
-    """(speaker, text) pieces of a chunk: 'Name: words' lines when the chunker wrote them."""
-    speakers = tuple(chunk.speakers) or ("",)
-    pieces: list[tuple[str, str]] = []
-    for line in chunk.text.splitlines():
-        if not line.strip():
-            continue
-        if chunk.source == "answer" and line[:3] in ("Q: ", "A: "):
-            # a typed answer: the guide's question (nobody's words), then the expert's answer
-            pieces.append(("" if line[0] == "Q" else speakers[0], line[3:].strip()))
-            continue
-        said_by = next((s for s in speakers if s and line.startswith(f"{s}:")), None)
-        if said_by is not None:
-            pieces.append((said_by, line[len(said_by) + 1 :].strip()))
-        elif pieces:
-            pieces[-1] = (pieces[-1][0], f"{pieces[-1][1]} {line.strip()}")
-        else:
-            pieces.append((speakers[0] if len(speakers) == 1 else "", line.strip()))
-    return pieces
+def _plain_score(said: quoting.Said, expert_name: str, expert_speaks: bool = True) -> float:
+    """Without a question (who-knows evidence): the expert's first sentence of the passage."""
+    return float(said.speaker == expert_name or not expert_speaks) - said.index * 1e-3
 
 
-def _main_speaker(chunk: Any, expert_name: str) -> str:
-    """Whose words a citation names: the expert when they speak in it, else who says most."""
-    speakers = [s for s in chunk.speakers if s]
-    if expert_name in speakers:
-        return expert_name
-    if len(speakers) <= 1:
-        return speakers[0] if speakers else expert_name
-    said: dict[str, int] = {}
-    for speaker, text in _speaker_lines(chunk):
-        said[speaker] = said.get(speaker, 0) + len(text.split())
-    return max(speakers, key=lambda s: said.get(s, 0))
-
-
-def excerpt(hit: Any, people: dict[str, experts_module.Expert]) -> Excerpt:
+def excerpt(hit: Any, people: dict[str, experts_module.Expert], score: Any = None) -> Excerpt:
+    """A hit as it is shown: from its best sentence (the cited moment) to the passage's end,
+    cited by who said that sentence, when. A typed answer keeps its question for context."""
     chunk = hit.chunk
     expert = people.get(chunk.expert)
     name = expert.name if expert else chunk.expert
-    speaker = _main_speaker(chunk, name)
-    media = None
-    if chunk.media:
-        media = f"{chunk.media}#t={seconds_text(chunk.start or 0.0)}"
+    best = quoting.best_sentence(chunk, name, score or _plain_score)
+    speaker = best.speaker if best is not None and best.speaker else _fallback_speaker(chunk, name)
+    start, text = chunk.start, chunk.text
+    if best is not None and chunk.source == "transcript":
+        start = best.start if best.start is not None else chunk.start
+        text = (f"{best.speaker}: " if best.speaker else "") + chunk.text[best.offset :]
+    media = f"{chunk.media}#t={seconds_text(start or 0.0)}" if chunk.media else None
     return Excerpt(
         chunk_id=chunk.id,
         session=chunk.session,
@@ -158,11 +156,11 @@ def excerpt(hit: Any, people: dict[str, experts_module.Expert]) -> Excerpt:
         expert_name=name,
         role=expert.role if expert else "",
         speaker=speaker,
-        start=chunk.start,
+        start=start,
         end=chunk.end,
-        text=chunk.text,
+        text=text,
         score=float(hit.score),
-        citation=citation(chunk.session, speaker, chunk.start),
+        citation=citation(chunk.session, speaker, start),
         media=media,
         source=chunk.source,
         dense_score=hit.dense_score,
@@ -170,69 +168,46 @@ def excerpt(hit: Any, people: dict[str, experts_module.Expert]) -> Excerpt:
     )
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    rank: int  # of the hit it comes from
-    turn: int  # which speaker piece of that hit
-    position: int  # within the piece
-    speaker: str
-    text: str
-    prompt: str  # what the other speaker said just before this piece (the question it answers)
-
-
-def _sentences(hits: list[Any]) -> list[_Sentence]:
-    """Every sentence of the hits, in reading order, with the question its turn answers."""
-    found = []
-    for rank, hit in enumerate(hits):
-        pieces = _speaker_lines(hit.chunk)
-        for turn, (speaker, text) in enumerate(pieces):
-            before = pieces[turn - 1] if turn else None
-            prompt = before[1] if before and before[0] != speaker else ""
-            parts = [p.strip() for p in _SENTENCE.split(text) if len(p.split()) >= 4]
-            for position, sentence in enumerate(parts):
-                found.append(_Sentence(rank, turn, position, speaker, sentence, prompt))
-    return found
+def _fallback_speaker(chunk: Any, expert_name: str) -> str:
+    speakers = [s for s in chunk.speakers if s]
+    return expert_name if expert_name in speakers or not speakers else speakers[0]
 
 
 def extract_answer(
-    terms: tuple[str, ...], results: tuple[Excerpt, ...], hits: list[Any], top: int = 3
-) -> str:
-    """The best sentence of the top hits and the one after it, each with its citation.
+    results: tuple[Excerpt, ...], hits: list[Any], score: Any, top: int = 3
+) -> tuple[str, AnswerSource | None]:
+    """The sentences of the top passages that best answer the question, cited where the first
+    of them was said, by who said it.
 
-    A sentence scores the query words it holds (rarer ones more), and, when it opens a reply,
-    the query words of the question it replies to: a protégé's question is often the
-    interviewer's in other words, and the expert's answer need not repeat them. Hit rank and the
-    expert's own voice add a little; questions count for less.
+    Only someone's words are quoted: never a guide's prompt, and never the interviewer's when
+    the expert speaks in the passage. The best sentence is followed by the next one of the
+    same reply, which usually completes it ("Never ignore that one. Shut the burner and call
+    me."); the passage's rank adds a little.
     """
-    candidates = _sentences(hits[:top])
+    candidates: list[tuple[float, int, quoting.Said, list[quoting.Said]]] = []
+    for rank, hit in enumerate(hits[:top]):
+        name = results[rank].expert_name
+        found = quoting.sentences_of(hit.chunk, name)
+        speaks = name in {s.speaker for s in found}
+        for said in found:
+            if not quoting.quotable(said) or (speaks and said.speaker != name):
+                continue
+            value = score(said, name, speaks) + 0.15 / (rank + 1)
+            candidates.append((value, rank, said, found))
     if not candidates:
-        return ""
-    stems = {stem(t) for t in terms}
-    seen = {s: sum(1 for c in candidates if s in word_stems(c.text)) or 1 for s in stems}
-
-    def overlap(text: str) -> float:
-        return sum(1.0 / seen[s] for s in stems & word_stems(text))
-
-    def score(c: _Sentence) -> float:
-        weight = overlap(c.text) + 0.8 * overlap(c.prompt) / (1 + c.position)
-        weight += 0.6 / (c.rank + 1) + (0.2 if c.speaker == results[c.rank].expert_name else 0.0)
-        return weight * (0.3 if c.text.endswith("?") else 1.0)
-
-    order = sorted(range(len(candidates)), key=lambda i: (-score(candidates[i]), i))
-    chosen = [order[0]]
-    best = candidates[order[0]]
-    after = candidates[order[0] + 1] if order[0] + 1 < len(candidates) else None
-    if after is not None and (after.rank, after.turn) == (best.rank, best.turn):
-        chosen.append(order[0] + 1)  # the next sentence of the same reply reads on naturally
-    elif len(order) > 1:
-        chosen.append(order[1])
-    pieces = [candidates[i] for i in sorted(chosen[:ANSWER_SENTENCES])]
-    text = []
-    for n, piece in enumerate(pieces):
-        text.append(piece.text)
-        if n + 1 == len(pieces) or pieces[n + 1].rank != piece.rank:
-            text.append(results[piece.rank].citation)  # one citation per run from one passage
-    return " ".join(text)
+        return "", None
+    value, rank, best, found = max(candidates, key=lambda c: (c[0], -c[1], -c[2].index))
+    quoted = [best]
+    after = found[best.index + 1] if best.index + 1 < len(found) else None
+    if after is not None and after.turn == best.turn and quoting.quotable(after):
+        quoted.append(after)
+    result, chunk = results[rank], hits[rank].chunk
+    start = best.start if chunk.source == "transcript" else result.start
+    end = quoted[-1].end if chunk.source == "transcript" else result.end
+    cited = citation(chunk.session, best.speaker, start)
+    media = f"{chunk.media}#t={seconds_text(start or 0.0)}" if chunk.media else None
+    source = AnswerSource(chunk.session, best.speaker, start, end, cited, media)
+    return " ".join([*(q.text for q in quoted), cited]), source
 
 
 def exact_code_match(terms: tuple[str, ...], hits: list[Any]) -> bool:
@@ -275,32 +250,63 @@ def build_answer(
     threshold: float,
     people: dict[str, experts_module.Expert] | None = None,
     embedder: Any = None,
+    lexicon: Any = None,
 ) -> Answer:
-    """Hits (best first) -> an Answer: extractive text and excerpts, or a not-captured gap."""
+    """Hits (best first) -> an Answer: extractive text and excerpts, or a not-captured gap.
+
+    Captured when the best cosine reaches the threshold, or a top passage holds the question's
+    rare words (LEXICAL_THRESHOLD of their weight), or a code from it word for word."""
     people = people if people is not None else known_experts(ws)
     terms = content_terms(question)
     dense = [h.dense_score for h in hits if h.dense_score is not None]
     relevance = max(dense) if dense else None
+    covered = [h.coverage for h in hits[:3] if getattr(h, "coverage", None) is not None]
+    coverage = max(covered) if covered else None
+    limit = lexical_threshold_for(ws)
     captured = bool(hits) and (
-        (relevance is not None and relevance >= threshold) or exact_code_match(terms, hits)
+        (relevance is not None and relevance >= threshold)
+        or (coverage is not None and coverage >= limit)
+        or exact_code_match(terms, hits)
     )
-    results = tuple(excerpt(hit, people) for hit in hits[:k])
+    score = _question_scorer(question, lexicon)
+    results = tuple(excerpt(hit, people, score) for hit in hits[:k])
     suggestions: tuple[Suggestion, ...] = ()
-    if not captured:
+    text, source = "", None
+    if captured:
+        text, source = extract_answer(results, hits[:k], score)
+    else:
         from tacit.index import expertise
 
         found = expertise.likely_experts(question, hits, list(people.values()), embedder)
         suggestions = tuple(found)
-    return Answer(
+    shown = Answer(
         query=question,
-        answer=extract_answer(terms, results, hits[:k]) if captured else "",
+        answer=text,
         not_captured=not captured,
         results=results,
         experts=suggestions,
         relevance=relevance,
         threshold=threshold,
         terms=terms,
+        coverage=coverage,
+        lexical_threshold=limit,
+        source=source,
     )
+    return privacy.mask_answer(ws, shown)  # the redaction settings of now, not of the index
+
+
+def _question_scorer(question: str, lexicon: Any) -> Any:
+    """Sentence scoring against the question: IDF weights from the lexical index when there is
+    one, else every word alike."""
+    from tacit.index import lexical
+
+    weight = lexicon.idf if lexicon is not None and lexicon.bm25 is not None else (lambda t: 1.0)
+    return quoting.scorer(lexical.tokens(question), weight, lexical.tokens)
+
+
+def lexical_threshold_for(ws: Workspace) -> float:
+    given = float(ws.config.index.get("lexical_threshold") or 0.0)
+    return given if given > 0 else LEXICAL_THRESHOLD
 
 
 def ask(ws: Workspace, retriever: Any, question: str, filters: Any = None, k: int = 5) -> Answer:
@@ -317,7 +323,10 @@ def ask(ws: Workspace, retriever: Any, question: str, filters: Any = None, k: in
     if not filters.include_restricted:  # the retriever filters too; this rule must never slip
         hits = [h for h in hits if not h.chunk.restricted]
     embedder = getattr(retriever, "embedder", None)  # warm: names experts by topic meaning
-    return build_answer(ws, question, hits, k, threshold_for(ws), embedder=embedder)
+    lexicon = retriever.lexicon() if hasattr(retriever, "lexicon") else None
+    return build_answer(
+        ws, question, hits, k, threshold_for(ws), embedder=embedder, lexicon=lexicon
+    )
 
 
 def log_question(ws: Workspace, answer: Answer, filters: Any = None) -> dict[str, Any]:
@@ -325,7 +334,7 @@ def log_question(ws: Workspace, answer: Answer, filters: Any = None) -> dict[str
     and how a not-captured question reaches its experts' agendas (`tacit expert agenda`)."""
     entry = {
         "time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "question": answer.query,
+        "question": privacy.mask(ws, answer.query),  # the log is shown in reports
         "filters": _filters_json(filters),
         "not_captured": answer.not_captured,
         "experts": [s.slug for s in answer.experts],

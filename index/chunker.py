@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tacit.workspace import Workspace
 
 # Bump whenever the chunks made from the same files change: the manifest then asks for --rebuild.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2  # 2: sentence marks; follow-up notes are not chunked
 
 # A passage closes at a turn change once it holds this share of chunk_words (so an exchange
 # stays together), and before a sentence that would take it past chunk_words.
@@ -34,7 +34,9 @@ TAIL_MERGE = 0.25
 RUNAWAY = 2.0
 # The runner stamps a question when it is shown, about when it is spoken: allow a little slack.
 QUESTION_SLACK_S = 1.0
-ANSWERED = ("answered", "follow-up")
+# A follow-up's text is the interviewer's note of what to ask again: an open question for the
+# agenda, never the expert's words.
+ANSWERED = ("answered",)
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 # a full stop after these ends a word, not a sentence ("Mrs. Harrington", "e.g. the pump")
 _ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "vs.", "approx."}
@@ -57,15 +59,20 @@ class Chunk:
     restricted: bool = False
     media: str = ""  # recording relative to the KB root, e.g. sessions/<id>/media/x.m4a
     content_hash: str = ""  # sha256 of text: the embedding cache key
+    # each sentence of text: (character offset, start, end) in the chunk's time base; the
+    # answer cites the moment of the sentence it quotes, not the chunk's first second
+    marks: tuple[tuple[int, float | None, float | None], ...] = ()
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["speakers"] = list(self.speakers)
+        data["marks"] = [list(m) for m in self.marks]
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Chunk:
-        return cls(**{**data, "speakers": tuple(data.get("speakers") or ())})
+        marks = tuple(tuple(m) for m in data.get("marks") or ())
+        return cls(**{**data, "speakers": tuple(data.get("speakers") or ()), "marks": marks})
 
 
 @dataclass(frozen=True)
@@ -167,15 +174,23 @@ def passages(found: list[_Sentence], chunk_words: int) -> list[list[_Sentence]]:
 
 
 def _passage_text(passage: list[_Sentence]) -> str:
-    lines: list[str] = []
+    return _marked_text(passage)[0]
+
+
+def _marked_text(passage: list[_Sentence]) -> tuple[str, tuple[tuple[int, float, float], ...]]:
+    """'Speaker: sentence sentence' lines, and where each sentence starts in them, with its
+    own times."""
+    text, marks = "", []
     speaker = None
     for sentence in passage:
         if sentence.speaker != speaker:
             speaker = sentence.speaker
-            lines.append(f"{speaker}: {sentence.text}")
-        else:
-            lines[-1] += f" {sentence.text}"
-    return "\n".join(lines)
+            text += ("\n" if text else "") + (f"{speaker}: " if speaker else "")
+        elif text:
+            text += " "
+        marks.append((len(text), round(sentence.start, 3), round(sentence.end, 3)))
+        text += sentence.text
+    return text, tuple(marks)
 
 
 # --- sessions --------------------------------------------------------------------------------
@@ -215,6 +230,11 @@ def _asked_before(timed: list[tuple[float, Answer]], start: float) -> Answer | N
     return latest
 
 
+def _sentence_offsets(text: str) -> list[int]:
+    """Where each sentence of typed text starts."""
+    return [0] + [m.end() for m in re.finditer(r"(?<=[.!?])\s+", text) if m.end() < len(text)]
+
+
 def _split_words(text: str, chunk_words: int) -> list[str]:
     """Cut typed text into pieces of about chunk_words, between sentences only."""
     segment_like = [_Sentence("", s, 0.0, 0.0) for s in re.split(r"(?<=[.!?])\s+", text.strip())]
@@ -240,7 +260,7 @@ class _Context:
     def chunk(self, **fields) -> Chunk:
         session = self.session
         redact = self.redact
-        fields["text"] = redact(fields["text"])
+        fields["text"], fields["marks"] = _redacted(redact, fields["text"], fields.get("marks", ()))
         fields["question"] = redact(fields.get("question", ""))
         fields["section"] = redact(fields.get("section", ""))
         fields["speakers"] = tuple(redact(s) for s in fields["speakers"])
@@ -254,6 +274,22 @@ class _Context:
             **fields,
         )
         return _finish(base, self.seen)
+
+
+def _redacted(redact, text: str, marks: tuple) -> tuple[str, tuple]:
+    """Redact a chunk's text piece by piece between its sentence marks, so that each mark
+    still points at the start of its sentence."""
+    if not marks:
+        return redact(text), ()
+    cuts = [m[0] for m in marks]
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    done = [redact(p) if p.strip() else p for p in pieces]
+    offsets, at = [], len(done[0])
+    for piece in done[1:]:
+        offsets.append(at)
+        at += len(piece)
+    moved = tuple((o, *m[1:]) for o, m in zip(offsets, marks, strict=True))
+    return "".join(done), moved
 
 
 def _expert_name(ws: Workspace, slug: str) -> str:
@@ -272,10 +308,12 @@ def _transcript_chunks(ctx: _Context, transcript: Transcript, chunk_words: int) 
     for passage in passages(sentences(transcript.segments, chunk_words), chunk_words):
         start, end = round(passage[0].start, 3), round(passage[-1].end, 3)
         asked = _asked_before(timed, start)
+        text, marks = _marked_text(passage)
         chunks.append(
             ctx.chunk(
                 source="transcript",
-                text=_passage_text(passage),
+                text=text,
+                marks=marks,
                 start=start,
                 end=end,
                 speakers=tuple(dict.fromkeys(s.speaker for s in passage)),
@@ -297,10 +335,14 @@ def _answer_chunks(ctx: _Context, chunk_words: int) -> list[Chunk]:
         later = [t for t in stamps if answer.at is not None and t > answer.at]
         end = _media_time(later[0], ctx.media, media)[0] if later and start is not None else None
         for piece in _split_words(answer.text, chunk_words):
+            text = f"Q: {answer.question}\nA: {piece}"
+            head = len(text) - len(piece)
+            marks = tuple((head + o, start, end) for o in _sentence_offsets(piece))
             chunks.append(
                 ctx.chunk(
                     source="answer",
-                    text=f"Q: {answer.question}\nA: {piece}",
+                    text=text,
+                    marks=marks,
                     start=start,
                     end=end,
                     speakers=(ctx.expert_name,),

@@ -7,9 +7,11 @@ crash never sees half an index.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,15 +31,57 @@ def lexical_dir(ws: Workspace) -> Path:
     return ws.cache_dir / "lexical"
 
 
+# Bump whenever tokens() gives other tokens for the same text: the digest then changes, so
+# `tacit index` rebuilds the lexical index, and a reader of an old one is told to.
+TOKENIZER_VERSION = 2
+# a code keeps its joined form: a letter and a digit, or a digit beside a hyphen (AHU-3, E-414)
+_TOKEN = re.compile(r"[0-9a-z]+(?:[-./][0-9a-z]+)*")
+_PARTS = re.compile(r"[-./]")
+
+
 def digest(ids: Iterable[str]) -> str:
-    """Names a set of chunk ids: tells whether the lexical index matches the chunks."""
-    return hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()
+    """Names a set of chunk ids and the tokenizer: tells whether the lexical index matches."""
+    text = f"tokenizer {TOKENIZER_VERSION}\n" + "\n".join(sorted(ids))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def _is_code(word: str) -> bool:
+    digits = any(c.isdigit() for c in word)
+    return digits and (any(c.isalpha() for c in word) or "-" in word)
+
+
+def tokens(text: str) -> list[str]:
+    """The index's and the query's tokens: lower case, English stop words out, Snowball stems;
+    a code (AHU-3, E-414, 7741-KX-22) is kept whole and also gives its parts, so "AHU-3" is a
+    rare token of its own while "AHU 3" still matches it; plain numbers stay ("3000 ppm")."""
+    stem, stop = _stemmer().stemWord, _stopwords()
+    found: list[str] = []
+    for word in _TOKEN.findall(text.lower()):
+        parts = [p for p in _PARTS.split(word) if p]
+        if _is_code(word):
+            found.append(word)
+            found += parts if len(parts) > 1 else []
+            continue
+        found += [stem(p) for p in parts if p not in stop and (len(p) > 1 or p.isdigit())]
+    return found
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    import bm25s
-
-    return bm25s.tokenize(texts, lower=True, stopwords="en", return_ids=False, show_progress=False)
+    return [tokens(t) for t in texts]
 
 
 def build(ws: Workspace, chunks: list[Chunk]) -> None:
@@ -56,7 +100,11 @@ def build(ws: Workspace, chunks: list[Chunk]) -> None:
     with open(fresh / CHUNKS_NAME, "w", encoding="utf-8") as handle:
         for chunk in chunks:
             handle.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
-    meta = {"digest": digest(c.id for c in chunks), "count": len(chunks)}
+    meta = {
+        "digest": digest(c.id for c in chunks),
+        "count": len(chunks),
+        "tokenizer": TOKENIZER_VERSION,
+    }
     (fresh / META_NAME).write_text(json.dumps(meta), encoding="utf-8")
     for file in fresh.iterdir():
         with open(file, "rb") as handle:
@@ -95,12 +143,23 @@ class LexicalIndex:
     bm25: Any
     stamp: int  # mtime of meta.json when loaded: a change means it was rebuilt
     by_id: dict[str, Chunk] = field(default_factory=dict)
+    _speakers: dict[str, set[str]] = field(default_factory=dict)  # speaker -> sessions
+    _named: re.Pattern[str] | None = None
+    _shares: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, ws: Workspace) -> LexicalIndex | None:
         folder = lexical_dir(ws)
         try:
             stamp = (folder / META_NAME).stat().st_mtime_ns
+            meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
+            if meta.get("tokenizer", 1) != TOKENIZER_VERSION:
+                from tacit.errors import IndexMismatch
+
+                raise IndexMismatch(
+                    "the lexical index was built by an older tokenizer",
+                    hint="run `tacit index --rebuild` (the plain files are untouched)",
+                )
             chunks = stored_chunks(ws)
             bm25 = None
             if chunks:
@@ -109,7 +168,11 @@ class LexicalIndex:
                 bm25 = bm25s.BM25.load(str(folder), show_progress=False)
         except (OSError, ValueError):
             return None  # missing or mid-swap: the caller goes on without it
-        return cls(chunks=chunks, bm25=bm25, stamp=stamp, by_id={c.id: c for c in chunks})
+        index = cls(chunks=chunks, bm25=bm25, stamp=stamp, by_id={c.id: c for c in chunks})
+        for chunk in chunks:
+            for speaker in chunk.speakers:
+                index._speakers.setdefault(speaker, set()).add(chunk.session)
+        return index
 
     def current(self, ws: Workspace) -> bool:
         try:
@@ -121,14 +184,22 @@ class LexicalIndex:
         self, query: str, n: int, allowed: Callable[[Chunk], bool]
     ) -> list[tuple[Chunk, float]]:
         """(chunk, BM25 score) for chunks that match a query word, best first."""
+        return self.search_spread(query, n, allowed)[0]
+
+    def search_spread(
+        self, query: str, n: int, allowed: Callable[[Chunk], bool]
+    ) -> tuple[list[tuple[Chunk, float]], tuple[float, float]]:
+        """search(), and the mean and standard deviation of the score over every chunk (a
+        chunk without the words scores 0): what fusion scales BM25 by."""
         import numpy as np
 
         if self.bm25 is None:
-            return []
-        tokens = [t for t in tokenize([query])[0] if t in self.bm25.vocab_dict]
-        if not tokens:
-            return []
-        scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+            return [], (0.0, 1.0)
+        found_tokens = [t for t in tokens(query) if t in self.bm25.vocab_dict]
+        if not found_tokens:
+            return [], (0.0, 1.0)
+        scores = np.asarray(self.bm25.get_scores(found_tokens), dtype=np.float32)
+        spread = (float(scores.mean()), float(scores.std()) or 1.0)
         order = np.argsort(-scores, kind="stable")
         found: list[tuple[Chunk, float]] = []
         for index in order:
@@ -138,4 +209,62 @@ class LexicalIndex:
             chunk = self.chunks[index]
             if allowed(chunk):
                 found.append((chunk, score))
-        return found
+        return found, spread
+
+    # --- evidence beyond the score ------------------------------------------------------------
+
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency; a word no passage holds weighs the most."""
+        import math
+
+        total = len(self.chunks)
+        term = self.bm25.vocab_dict.get(token) if self.bm25 is not None else None
+        pointers = self.bm25.scores["indptr"] if self.bm25 is not None else ()
+        held = 0
+        if term is not None and term + 1 < len(pointers):
+            held = int(pointers[term + 1] - pointers[term])
+        return math.log(1 + (total - held + 0.5) / (held + 0.5))
+
+    def coverage_of(self, query: str) -> Callable[[Chunk], float | None]:
+        """A function: chunk -> the share of the question's IDF weight it holds word for word
+        (1.0: every rare word of the question is in it). None for a question of stop words."""
+        weights = {t: self.idf(t) for t in dict.fromkeys(tokens(query))}
+        total = sum(weights.values())
+
+        def coverage(chunk: Chunk) -> float | None:
+            if not total:
+                return None
+            held = set(tokens(chunk.text))
+            return sum(w for t, w in weights.items() if t in held) / total
+
+        return coverage
+
+    def speakers_named(self, query: str) -> tuple[str, ...]:
+        """Speakers of the KB whose whole name the question holds ("what did Marketing...")."""
+        if self._named is None:
+            names = sorted((s for s in self._speakers if len(s) >= 3), key=len, reverse=True)
+            body = "|".join(re.escape(n) for n in names) or r"(?!x)x"
+            self._named = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+        folded = {s.casefold(): s for s in self._speakers}
+        found = (folded.get(m.group(0).casefold()) for m in self._named.finditer(query))
+        return tuple(dict.fromkeys(s for s in found if s))
+
+    def sessions_with_speakers(self, names: Iterable[str]) -> set[str]:
+        return set().union(*(self._speakers.get(n, set()) for n in names))
+
+    def speaker_share(self, chunk: Chunk, name: str) -> float:
+        """The share of a chunk's words that this speaker says."""
+        shares = self._shares.get(chunk.id)
+        if shares is None:
+            said: dict[str, int] = {}
+            speakers = sorted(chunk.speakers, key=len, reverse=True)
+            current = ""
+            for line in chunk.text.splitlines():
+                who = next((s for s in speakers if s and line.startswith(f"{s}:")), None)
+                current = who if who is not None else current
+                body = line[len(who) + 1 :] if who is not None else line
+                said[current] = said.get(current, 0) + len(body.split())
+            total = sum(said.values()) or 1
+            shares = {s: n / total for s, n in said.items()}
+            self._shares[chunk.id] = shares
+        return shares.get(name, 0.0)
