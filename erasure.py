@@ -264,9 +264,19 @@ def forget(ws: Workspace, chosen: Targets) -> ForgetReport:
             str(p.relative_to(ws.root)) for sid in chosen.sessions for p in exports_of(ws, sid)
         ],
     }
+    _preflight(ws, chosen)
     intents.write(ws, intents.FORGET, intent)
     faults.point("forget:after-intent")
     return _carry_out(ws, intent)
+
+
+def _preflight(ws: Workspace, chosen: Targets) -> None:
+    """Refuse before changing anything where a link would make a step fail half way (or act
+    outside the KB); links among built output are skipped and reported instead."""
+    for path in (ws.questions_log, ws.cache_dir, ws.sessions_dir, ws.experts_dir):
+        refuse_links(path, ws.root)
+    for sid in chosen.sessions:
+        refuse_links(ws.session_dir(sid), ws.root)
 
 
 def resume(ws: Workspace) -> ForgetReport:

@@ -209,6 +209,9 @@ class Retriever:
         if not query.strip() or k <= 0:
             return []
         self._follow_reindex()
+        from tacit.intents import hiding  # a forget in progress: its sessions are never shown
+
+        filters = hiding(self.ws, filters)
         dense = self.dense(query, POOL, filters) if method != "lexical" else []
         lexical, spread = [], (0.0, 1.0)
         if method != "dense":

@@ -139,6 +139,33 @@ def test_tacit_never_writes_through_a_link(kb, run, tmp_path, target):
     assert not outside.is_dir() or not any(outside.iterdir())
 
 
+def test_forget_refuses_before_changing_anything_when_the_log_is_a_link(kb, run, tmp_path):
+    _, gone = _two_sessions(kb, run)
+    outside = tmp_path / "log.jsonl"
+    outside.write_text(json.dumps({"question": "q", "filters": {"session": gone}}) + "\n")
+    (kb.root / "questions.jsonl").symlink_to(outside)
+    result = run("forget", "--session", gone, "--yes")
+    _one_line_error(result)
+    assert kb.session_dir(gone).is_dir() and intents.pending(kb) == []
+    assert gone in outside.read_text()
+
+
+def test_pack_build_never_writes_through_a_linked_build_folder(kb, run, tmp_path):
+    _two_sessions(kb, run)
+    assert run("index").exit_code == 0
+    made = run(
+        "pack", "new", "p1", "--role", "Operator", "--protege", "Dan", "--mentor", "Eve",
+        "--start", "2026-01-05", "--weeks", "4", "--expert", "ana-ruiz",
+    )  # fmt: skip
+    assert made.exit_code == 0, made
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (kb.packs_dir / "p1" / "build").symlink_to(outside)
+    result = run("pack", "build", "p1")
+    _one_line_error(result)
+    assert "symbolic link" in result.stderr and not any(outside.iterdir())
+
+
 # --- operations that finish ----------------------------------------------------------------
 
 
