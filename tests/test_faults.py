@@ -116,8 +116,11 @@ def test_a_record_whose_id_differs_from_its_folder_is_refused(kb, run):
     assert "says id" in result.stderr
     assert run("forget", "--expert", "ben-cole", "--yes").exit_code == 1
     assert kb.session_dir(kept).is_dir() and kb.session_dir(gone).is_dir()
-    found = {c.name: c for c in doctor._integrity(kb)}
-    assert not found["session ids"].ok and f"{gone} (id: {kept})" in found["session ids"].detail
+    checked = run("doctor", "--json")
+    assert checked.exit_code == 1, checked
+    found = {c["name"]: c for c in json.loads(checked.stdout)["checks"]}
+    assert not found["session ids"]["ok"]
+    assert f"{gone} (id: {kept})" in found["session ids"]["detail"]
 
 
 @pytest.mark.parametrize("target", ["questions.jsonl", "reports"])
