@@ -384,9 +384,9 @@ def test_interview_with_a_bad_recording_leaves_no_session_on_any_try(maria, run,
 
 def _noise(tmp_path: Path, name: str, source: str, seconds: int) -> Path:
     need("ffmpeg")
-    path = tmp_path / f"{name}.ogg"
+    path = tmp_path / f"{name}.flac"  # lossless: the noise keeps its level
     command = ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", source, "-t", str(seconds)]
-    subprocess.run([*command, "-ac", "1", "-c:a", "libopus", "-b:a", "24k", str(path)], check=True)
+    subprocess.run([*command, "-ac", "1", "-sample_fmt", "s16", str(path)], check=True)
     return path
 
 
