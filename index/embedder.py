@@ -30,7 +30,7 @@ CACHE_NAME = "embeddings.sqlite3"
 BF16_ENV = "TACIT_EMBED_BF16"  # "0": always float32 (benchmarks compare the two)
 RUNTIME_ENV = "TACIT_EMBED_RUNTIME"  # auto (default) | onnx | torch: see ModelEmbedder
 RUNTIMES = ("auto", "onnx", "torch")
-_LOADED: dict[str, Any] = {}  # model path -> SentenceTransformer, kept warm for the process
+_LOADED: dict[str, Any] = {}  # "path|attention" -> SentenceTransformer, kept warm
 _ONNX: dict[tuple[str, int], Any] = {}  # (model path, threads) -> OnnxEmbedder, kept warm
 _IDENTITY: dict[str, str] = {}
 
@@ -119,9 +119,10 @@ class SentenceTransformerEmbedder:
         return self._bf16
 
 
-def load_sentence_transformer(path: str, threads: int = 0) -> Any:
-    """The sentence-transformers model at `path`, loaded once per process (imports torch)."""
-    model = _LOADED.get(path)
+def load_sentence_transformer(path: str, threads: int = 0, attention: str = "") -> Any:
+    """The sentence-transformers model at `path`, loaded once per process (imports torch).
+    `attention` names a transformers attention implementation ("eager" for the export)."""
+    model = _LOADED.get(f"{path}|{attention}")
     if model is None:
         from tacit import models
 
@@ -134,13 +135,14 @@ def load_sentence_transformer(path: str, threads: int = 0) -> Any:
         transformers_logging.disable_progress_bar()
         if threads:
             torch.set_num_threads(threads)
+        kwargs = {"attn_implementation": attention} if attention else None
         try:
-            model = SentenceTransformer(path, device="cpu")
+            model = SentenceTransformer(path, device="cpu", model_kwargs=kwargs)
         except (OSError, ValueError) as exc:
             from tacit.errors import TacitError
 
             raise TacitError(f"cannot load embedding model {path}: {exc}") from None
-        _LOADED[path] = model
+        _LOADED[f"{path}|{attention}"] = model
     return model
 
 
