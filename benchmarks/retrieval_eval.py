@@ -1,292 +1,337 @@
-"""Retrieval quality on the labelled evaluation set: hit@1/5/10 and MRR per method.
+"""Retrieval and answers: tacit's defaults beside naive baselines, on real and on written data.
 
-Builds a temporary knowledge base from every transcript in benchmarks/eval/ (one expert and one
-interview session each), indexes it with the real embedding model, then asks every labelled
-question across all sessions at once. A hit is a retrieved chunk from the labelled session whose
-time span overlaps one of the labelled turns.
+Data sets, each measured in the same run:
+- QMSum (../shared/eval/qmsum/<split>: real meetings, questions written by annotators, MIT);
+  skipped with a message when ../shared is absent. Turn i is the cue [i s, i+1 s).
+- tacit's own set (benchmarks/eval/): interviews written for the project. The pipeline was
+  tuned on it once, so it is a second measure, never the main one.
 
-Also calibrates the "not captured" threshold of `tacit ask` (answerable questions against the
-out-of-scope ones in benchmarks/eval/out_of_scope.txt) and compares fusion variants of the same
-dense and lexical candidates.
+Methods on the same sessions: tacit (the KB built with tacit's modules, indexed by its indexer
+and asked the way `tacit ask --file` asks), naive BM25 over windows of 8 turns every 4 (bm25s,
+English stop words), and naive reciprocal rank fusion (k=60) of that BM25 with exact cosine of
+the same embedding model on the same windows.
 
-    python benchmarks/retrieval_eval.py [--chunk-words 60,90,150] [--json FILE]
+Measures, as ../shared/eval/qmsum_eval.py defines them: hit@k, a top-k result in the right
+session overlaps the labelled turns (a result over more than 20 turns never counts); moment@k,
+a top-k result *starts* inside them (one turn of slack); MRR@10; headline, the answer's own
+source (`answer_source.start`) lies inside them; and the gap test: out-of-scope questions
+(QMSum: the questions of meetings that are not in the KB; own set: out_of_scope.txt) that
+tacit calls "not captured" (recall) against answerable ones it wrongly calls so (precision).
+
+    python benchmarks/retrieval_eval.py [--qmsum val|train|none] [--meetings N]
+        [--outside N] [--no-own] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
+import glob
 import importlib.util
 import json
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EVAL_DIR = HERE / "eval"
-METHODS = ("lexical", "dense", "hybrid")
+QMSUM = HERE.parent.parent / "shared" / "eval" / "qmsum"
 KS = (1, 5, 10)
-POOL = 40  # candidates per method fed to the fusion variants (what the retriever fetches for k=10)
+MAX_SPAN = 20  # turns
+WINDOW, STRIDE = 8, 4
 
 
-def _load_builder():
+@dataclass
+class Doc:
+    name: str
+    expert: str
+    role: str
+    turns: list[tuple[float, float, str, str]]  # (start, end, speaker, text)
+
+    def turn_at(self, t: float) -> int:
+        starts = [turn[0] for turn in self.turns]
+        return max(bisect.bisect_right(starts, t + 1e-6) - 1, 0)
+
+
+@dataclass
+class Question:
+    doc: str
+    text: str
+    spans: list[tuple[int, int]]  # labelled turns, 0-based, inclusive
+
+
+@dataclass
+class DataSet:
+    label: str
+    docs: list[Doc]
+    questions: list[Question]
+    outside: list[str] = field(default_factory=list)  # out-of-scope questions
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def qmsum(split: str, meetings: int, outside: int) -> DataSet | None:
+    every = sorted(glob.glob(str(QMSUM / split / "*.json")))
+    if not every:
+        print(f"QMSum skipped: no meetings under {QMSUM / split} (../shared/eval is not here)")
+        return None
+    files = every[:meetings] if meetings else every
+    # out of scope: questions of meetings that are not in this KB: the next ones of the same
+    # split when there are enough, else the last ones of the other split
+    other = split
+    away = every[len(files) : len(files) + outside]
+    if len(away) < outside:
+        other = "train" if split == "val" else "val"
+        away = sorted(glob.glob(str(QMSUM / other / "*.json")))[-outside:]
+    docs, questions = [], []
+    for path in files:
+        data = json.loads(Path(path).read_text())
+        name = Path(path).stem
+        turns = [
+            (float(i), float(i + 1), t["speaker"], t["content"].replace("\n", " "))
+            for i, t in enumerate(data["meeting_transcripts"])
+        ]
+        docs.append(Doc(name, "Archive", "meeting archive", turns))
+        for q in data["specific_query_list"]:
+            spans = [(int(s), int(e)) for s, e in q["relevant_text_span"]]
+            questions.append(Question(name, q["query"], spans))
+    away = away if outside else []
+    held = [
+        q["query"] for p in away for q in json.loads(Path(p).read_text())["specific_query_list"]
+    ]
+    label = f"QMSum {split} ({len(docs)} meetings; out of scope: {len(away)} {other} meetings)"
+    return DataSet(label, docs, questions, held)
+
+
+def own_set() -> DataSet:
     spec = importlib.util.spec_from_file_location("eval_build", EVAL_DIR / "build.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["eval_build"] = module  # dataclasses resolve their module by name
     spec.loader.exec_module(module)
-    return module
-
-
-@dataclass(frozen=True)
-class Scores:
-    hit: dict[int, float]
-    mrr: float
-    n: int
-
-
-def make_kb(root: Path, transcripts: dict[str, dict], chunk_words: int):
-    """A fresh KB holding every eval transcript as an interview session; {source id: session}."""
-    from tacit import config, workspace
-    from tacit.capture import transcript as transcript_model
-    from tacit.errors import TacitError
-    from tacit.interviews import experts, sessions
-
-    ws = workspace.init(root, "retrieval eval")
-    toml = ws.root / "tacit.toml"
-    text = toml.read_text().replace("chunk_words = 90", f"chunk_words = {chunk_words}")
-    toml.write_text(text)
-    ws = workspace.Workspace(root=ws.root, config=config.load(toml))
-    session_of: dict[str, str] = {}
-    for source_id, data in transcripts.items():
-        with contextlib.suppress(TacitError):  # the same expert in several transcripts
-            experts.add(ws, data["expert_name"], role=data["role"])
-        slug = workspace.slugify(data["expert_name"])
-        session = sessions.create(
-            ws, slug, "interview", source_id, title=data["title"], consent={"status": "given"}
+    transcripts, labelled = module.build(EVAL_DIR, write=True)
+    docs = [
+        Doc(
+            source,
+            data["expert_name"],
+            data["role"],
+            [(s["start"], s["end"], s["speaker"], s["text"]) for s in data["segments"]],
         )
-        segments = tuple(
-            transcript_model.Segment(s["start"], s["end"], s["speaker"], s["text"])
-            for s in data["segments"]
-        )
-        transcript = transcript_model.Transcript(
-            segments=segments,
-            source="imported:eval",
-            duration=segments[-1].end if segments else 0.0,
-        )
-        path = ws.session_dir(session.id) / transcript_model.TRANSCRIPT_NAME
-        transcript_model.save(path, transcript)
-        session_of[source_id] = session.id
-    return ws, session_of
-
-
-def build_index(ws) -> float:
-    """Index the KB with tacit's own indexer (the real embedding model); returns seconds."""
-    from tacit.index import indexer
-
-    started = time.perf_counter()
-    indexer.run(ws, rebuild=True)
-    return time.perf_counter() - started
-
-
-def first_hit_rank(hits, session_id: str, spans) -> int | None:
-    """1-based rank of the first chunk from the session overlapping a labelled span."""
-    for rank, hit in enumerate(hits, start=1):
-        chunk = hit.chunk
-        if chunk.session != session_id or chunk.start is None or chunk.end is None:
-            continue
-        if any(chunk.start < end and start < chunk.end for start, end in spans):
-            return rank
-    return None
-
-
-def score(ranks: list[int | None]) -> Scores:
-    n = len(ranks) or 1
-    hit = {k: sum(1 for r in ranks if r is not None and r <= k) / n for k in KS}
-    mrr = sum(1.0 / r for r in ranks if r is not None) / n
-    return Scores(hit, mrr, len(ranks))
-
-
-# --- fusion variants, applied to the same dense and lexical candidate lists ------------------
-
-
-def rrf(dense, lexical, k: int = 60, w_dense: float = 1.0, w_lex: float = 1.0) -> list[str]:
-    fused: dict[str, float] = {}
-    for weight, hits in ((w_dense, dense), (w_lex, lexical)):
-        for rank, hit in enumerate(hits, start=1):
-            fused[hit.chunk.id] = fused.get(hit.chunk.id, 0.0) + weight / (k + rank)
-    return sorted(fused, key=lambda c: -fused[c])
-
-
-def _normalised(hits, key) -> dict[str, float]:
-    values = [key(h) for h in hits]
-    low, high = min(values, default=0.0), max(values, default=1.0)
-    span = (high - low) or 1.0
-    return {h.chunk.id: (key(h) - low) / span for h in hits}
-
-
-def minmax(dense, lexical, w_dense: float = 0.5) -> list[str]:
-    d = _normalised(dense, lambda h: h.dense_score or 0.0)
-    lx = _normalised(lexical, lambda h: h.lexical_score or 0.0)
-    ids = set(d) | set(lx)
-    fused = {c: w_dense * d.get(c, 0.0) + (1 - w_dense) * lx.get(c, 0.0) for c in ids}
-    return sorted(fused, key=lambda c: -fused[c])
-
-
-VARIANTS: dict[str, Callable] = {
-    "rrf k=60": lambda d, lx: rrf(d, lx),
-    "rrf k=10": lambda d, lx: rrf(d, lx, k=10),
-    "rrf k=20": lambda d, lx: rrf(d, lx, k=20),
-    "rrf dense x1.5": lambda d, lx: rrf(d, lx, w_dense=1.5),
-    "rrf lexical x1.5": lambda d, lx: rrf(d, lx, w_lex=1.5),
-    "minmax 0.5": lambda d, lx: minmax(d, lx, 0.5),
-    "minmax dense 0.6": lambda d, lx: minmax(d, lx, 0.6),
-    "minmax dense 0.4": lambda d, lx: minmax(d, lx, 0.4),
-}
-
-
-# --- threshold calibration ---------------------------------------------------------------------
-
-
-def calibrate(answerable: list[tuple[float, bool]], unanswerable: list[tuple[float, bool]]):
-    """The cosine threshold that best separates answerable from out-of-scope questions.
-
-    Each item is (best dense cosine, exact code match). Balanced accuracy, so the 150 answerable
-    questions do not drown the 30 out-of-scope ones; ties go to the lower threshold (an answer
-    shown with its citations costs less than a question wrongly sent to an expert's agenda).
-    """
-    candidates = sorted({round(c, 3) for c, _ in answerable + unanswerable})
-    best = (0.0, 0.0, 0.0, 0.0)
-    for t in candidates:
-        tpr = sum(1 for c, code in answerable if c >= t or code) / max(len(answerable), 1)
-        tnr = sum(1 for c, code in unanswerable if not (c >= t or code)) / max(len(unanswerable), 1)
-        balanced = (tpr + tnr) / 2
-        if balanced > best[0]:
-            best = (balanced, t, tpr, tnr)
-    return {"balanced_accuracy": best[0], "threshold": best[1], "tpr": best[2], "tnr": best[3]}
-
-
-def relevance_of(hits, question: str) -> tuple[float, bool]:
-    from tacit.index import answers
-    from tacit.index import terms as words
-
-    dense = [h.dense_score for h in hits if h.dense_score is not None]
-    terms = words.content_terms(question)
-    return (max(dense) if dense else 0.0), answers.exact_code_match(terms, hits)
-
-
-# --- one run at one chunk size -------------------------------------------------------------------
-
-
-def evaluate(transcripts, questions, out_of_scope, chunk_words: int) -> dict:
-    from tacit.index import answers
-    from tacit.index.retriever import Retriever
-
-    with tempfile.TemporaryDirectory(prefix="tacit-eval-") as tmp:
-        ws, session_of = make_kb(Path(tmp) / "kb", transcripts, chunk_words)
-        index_s = build_index(ws)
-        retriever = Retriever(ws)
-        ranks: dict[str, list[int | None]] = {m: [] for m in (*METHODS, *VARIANTS)}
-        answerable, timings = [], {m: [] for m in METHODS}
-        for q in questions:
-            session_id = session_of[q.transcript]
-            pools = {}
-            for method in METHODS:
-                started = time.perf_counter()
-                # hybrid as `ask` calls it; the single methods deeper, to feed the variants
-                depth = answers.CANDIDATES if method == "hybrid" else POOL
-                hits = retriever.search(q.question, k=depth, method=method)
-                timings[method].append(time.perf_counter() - started)
-                pools[method] = hits
-                ranks[method].append(first_hit_rank(hits[:10], session_id, q.spans))
-            by_id = {h.chunk.id: h for m in METHODS for h in pools[m]}
-            for name, fuse in VARIANTS.items():
-                fused = [by_id[c] for c in fuse(pools["dense"], pools["lexical"])[:10]]
-                ranks[name].append(first_hit_rank(fused, session_id, q.spans))
-            answerable.append(relevance_of(pools["hybrid"][:10], q.question))
-        unanswerable = [
-            relevance_of(retriever.search(text, k=10, method="hybrid"), text)
-            for text in out_of_scope
-        ]
-        chunks = _chunk_count(retriever)
-    return {
-        "chunk_words": chunk_words,
-        "chunks": chunks,
-        "index_seconds": round(index_s, 1),
-        "questions": len(questions),
-        "scores": {m: score(r).__dict__ for m, r in ranks.items()},
-        "search_ms_p50": {m: round(_median(t) * 1000, 1) for m, t in timings.items()},
-        "calibration": calibrate(answerable, unanswerable),
-        "answerable_cosines": [round(c, 3) for c, _ in answerable],
-        "out_of_scope_cosines": [round(c, 3) for c, _ in unanswerable],
-    }
-
-
-def _chunk_count(retriever) -> int:
-    return retriever._vectors().count()
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] if ordered else 0.0
-
-
-def print_table(result: dict) -> None:
-    print(
-        f"\nchunk_words={result['chunk_words']}  chunks={result['chunks']}  "
-        f"questions={result['questions']}  index {result['index_seconds']} s"
-    )
-    print(f"{'method':<18} {'hit@1':>6} {'hit@5':>6} {'hit@10':>6} {'MRR':>6}")
-    for name, s in result["scores"].items():
-        label = name if name in METHODS else f"  ({name})"
-        hit = {int(k): v for k, v in s["hit"].items()}
-        print(f"{label:<18} {hit[1]:>6.3f} {hit[5]:>6.3f} {hit[10]:>6.3f} {s['mrr']:>6.3f}")
-    cal = result["calibration"]
-    print(
-        f"not-captured threshold (best dense cosine): {cal['threshold']:.3f}  "
-        f"balanced accuracy {cal['balanced_accuracy']:.3f} "
-        f"(answerable kept {cal['tpr']:.3f}, out-of-scope caught {cal['tnr']:.3f})"
-    )
-    print(f"search p50 ms: {result['search_ms_p50']}")
-    for method in ("lexical", "dense"):
-        if result["scores"][method]["hit"][5] > 0.8:
-            print(
-                f"WARNING: {method} alone scores hit@5 > 0.8: the questions copy the text's "
-                "wording; rewrite them the way a newcomer would ask (DECISIONS.md)"
-            )
-    hybrid5 = result["scores"]["hybrid"]["hit"][5]
-    best_single = max(result["scores"][m]["hit"][5] for m in ("lexical", "dense"))
-    verdict = "beats" if hybrid5 > best_single else "DOES NOT beat"
-    print(f"hybrid hit@5 {hybrid5:.3f} {verdict} the best single method ({best_single:.3f})")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--chunk-words", default="90", help="one size or a list: 60,90,150")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    os.umask(0o077)
-    from tacit import models
-
-    models.offline()
-    builder = _load_builder()
-    transcripts, questions = builder.build(EVAL_DIR, write=True)
-    out_of_scope = [
+        for source, data in transcripts.items()
+    ]
+    questions = [
+        Question(q.transcript, q.question, [(t - 1, t - 1) for t in q.turns]) for q in labelled
+    ]
+    outside = [
         line.strip()
         for line in (EVAL_DIR / "out_of_scope.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    print(
-        f"{len(transcripts)} transcripts, {len(questions)} labelled questions, "
-        f"{len(out_of_scope)} out-of-scope questions"
+    return DataSet(f"own set ({len(docs)} interviews, written for tacit)", docs, questions, outside)
+
+
+# --- measures ------------------------------------------------------------------------------------
+
+
+def measure(data: DataSet, ranked: list[list[tuple[str, float, float]]], heads=None) -> dict:
+    """ranked: per question, results as (doc, start, end); heads: per question, the headline's
+    (doc, start) or None."""
+    docs = {d.name: d for d in data.docs}
+    hits = dict.fromkeys(KS, 0)
+    moments = dict.fromkeys(KS, 0)
+    rr = headline = 0.0
+    for n, (q, results) in enumerate(zip(data.questions, ranked, strict=True)):
+        doc = docs[q.doc]
+        first = moment = None
+        for rank, (name, start, end) in enumerate(results[:10], 1):
+            if name != q.doc or start is None or end is None:
+                continue
+            a, b = doc.turn_at(start), doc.turn_at(max(end - 1e-3, start))
+            if b - a + 1 > MAX_SPAN:
+                continue
+            if first is None and any(a <= e and s <= b for s, e in q.spans):
+                first = rank
+            if moment is None and any(s - 1 <= a <= e + 1 for s, e in q.spans):
+                moment = rank
+        for k in KS:
+            hits[k] += first is not None and first <= k
+            moments[k] += moment is not None and moment <= k
+        rr += 1 / first if first else 0.0
+        if heads is not None and heads[n] is not None and heads[n][0] == q.doc:
+            at = doc.turn_at(heads[n][1])
+            headline += any(s - 1 <= at <= e + 1 for s, e in q.spans)
+    count = len(data.questions) or 1
+    out = {f"hit@{k}": hits[k] / count for k in KS}
+    out.update({f"moment@{k}": moments[k] / count for k in (1, 5)})
+    out["MRR"] = rr / count
+    out["headline"] = headline / count if heads is not None else None
+    return out
+
+
+# --- tacit ---------------------------------------------------------------------------------------
+
+
+def tacit_run(data: DataSet, root: Path) -> tuple[dict, dict, list]:
+    """tacit's defaults end to end; returns (measures, gap test, per-question evidence)."""
+    from tacit import config, workspace
+    from tacit.capture import transcript as transcript_model
+    from tacit.errors import TacitError
+    from tacit.index import indexer, warm
+    from tacit.interviews import experts, sessions
+
+    ws = workspace.init(root, data.label[:40])
+    ws = workspace.Workspace(root=ws.root, config=config.load(ws.root / "tacit.toml"))
+    session_doc: dict[str, str] = {}
+    for doc in data.docs:
+        with contextlib.suppress(TacitError):  # the same expert in several sessions
+            experts.add(ws, doc.expert, role=doc.role)
+        session = sessions.create(
+            ws,
+            workspace.slugify(doc.expert),
+            "interview",
+            doc.name,
+            title=doc.name,
+            consent={"status": "given"},
+        )
+        segments = tuple(transcript_model.Segment(s, e, who, text) for s, e, who, text in doc.turns)
+        transcript_model.save(
+            ws.session_dir(session.id) / transcript_model.TRANSCRIPT_NAME,
+            transcript_model.Transcript(segments=segments, duration=segments[-1].end),
+        )
+        session_doc[session.id] = doc.name
+    started = time.perf_counter()
+    indexer.run(ws)
+    index_s = time.perf_counter() - started
+    asked = [q.text for q in data.questions] + data.outside
+    started = time.perf_counter()
+    answers = list(warm.ask_each(ws, asked, k=10, log=False))
+    ask_s = time.perf_counter() - started
+    inside, away = answers[: len(data.questions)], answers[len(data.questions) :]
+    ranked = [[(session_doc[r.session], r.start, r.end) for r in a.results] for a in inside]
+    heads = [
+        (session_doc[a.source.session], a.source.start)
+        if a.source is not None and a.source.start is not None
+        else None
+        for a in inside
+    ]
+    scores = measure(data, ranked, heads)
+    flagged_in = sum(a.not_captured for a in inside)
+    flagged_out = sum(a.not_captured for a in away)
+    gap = {
+        "outside": len(away),
+        "recall": flagged_out / len(away) if away else None,
+        "precision": flagged_out / (flagged_out + flagged_in) if flagged_out + flagged_in else None,
+        "answerable flagged": flagged_in / (len(inside) or 1),
+        "index s": round(index_s, 1),
+        "ask ms/question": round(1000 * ask_s / (len(asked) or 1), 1),
+    }
+    evidence = [(a.relevance, a.coverage, n < len(inside)) for n, a in enumerate(answers)]
+    return scores, gap, evidence
+
+
+# --- naive baselines -----------------------------------------------------------------------------
+
+
+def naive_runs(data: DataSet, embedder) -> dict[str, dict]:
+    import bm25s
+    import numpy as np
+
+    windows = []  # (doc, start, end, text)
+    for doc in data.docs:
+        for s in range(0, len(doc.turns), STRIDE):
+            part = doc.turns[s : s + WINDOW]
+            text = " ".join(f"{who}: {said}" for _, _, who, said in part)
+            windows.append((doc.name, part[0][0], part[-1][1], text))
+    texts = [w[3] for w in windows]
+    queries = [q.text for q in data.questions]
+    bm25 = bm25s.BM25()
+    bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    found, _ = bm25.retrieve(
+        bm25s.tokenize(queries, stopwords="en", show_progress=False), k=10, show_progress=False
     )
-    results = []
-    for size in (int(s) for s in args.chunk_words.split(",")):
-        results.append(evaluate(transcripts, questions, out_of_scope, size))
-        print_table(results[-1])
+    lexical = [list(row) for row in found]
+    vectors = embedder.embed(texts)
+    asked = embedder.embed(queries)
+    dense = [list(np.argsort(-(vectors @ q))[:10]) for q in asked]
+    fused = []
+    for a, b in zip(lexical, dense, strict=True):
+        score: dict[int, float] = {}
+        for ranking in (a, b):
+            for rank, i in enumerate(ranking):
+                score[int(i)] = score.get(int(i), 0.0) + 1 / (60 + rank)
+        fused.append(sorted(score, key=lambda i: -score[i]))
+
+    def as_results(rankings):
+        return [[windows[int(i)][:3] for i in row] for row in rankings]
+
+    return {
+        "naive BM25, 8-turn windows": measure(data, as_results(lexical)),
+        "naive RRF, BM25 + dense": measure(data, as_results(fused)),
+    }
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def report(label: str, rows: dict[str, dict], gap: dict) -> None:
+    print(f"\n{label}: {sum(1 for _ in rows)} methods")
+    keys = ["hit@1", "hit@5", "hit@10", "moment@1", "moment@5", "MRR", "headline"]
+    print(f"{'method':<30}" + "".join(f"{k:>10}" for k in keys))
+    for name, scores in rows.items():
+        cells = [f"{scores[k]:>10.3f}" if scores.get(k) is not None else f"{'-':>10}" for k in keys]
+        print(f"{name:<30}" + "".join(cells))
+    rec, prec = gap["recall"], gap["precision"]
+    print(
+        f"gap test: {gap['outside']} out-of-scope questions, recall "
+        f"{rec if rec is None else round(rec, 3)}, precision "
+        f"{prec if prec is None else round(prec, 3)}, answerable flagged "
+        f"{gap['answerable flagged']:.3f}; index {gap['index s']} s, "
+        f"ask {gap['ask ms/question']} ms a question"
+    )
+
+
+def run(data: DataSet) -> dict:
+    from tacit import config
+    from tacit.index import embedder as embedder_module
+
+    print(f"\n== {data.label}: {len(data.questions)} questions", flush=True)
+    with tempfile.TemporaryDirectory(prefix="tacit-eval-") as tmp:
+        scores, gap, evidence = tacit_run(data, Path(tmp) / "kb")
+        ws_config = config.default_config()
+        embedder = embedder_module.for_workspace(_Bare(ws_config))
+        rows = {"tacit (defaults)": scores, **naive_runs(data, embedder)}
+    report(data.label, rows, gap)
+    return {"label": data.label, "rows": rows, "gap": gap, "evidence": evidence}
+
+
+class _Bare:
+    """Enough of a Workspace for the embedder: the configuration."""
+
+    def __init__(self, cfg):
+        self.config = cfg
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--qmsum", default="val", help="val, train or none")
+    parser.add_argument("--meetings", type=int, default=0, help="only the first N meetings")
+    parser.add_argument("--outside", type=int, default=8, help="meetings asked as out of scope")
+    parser.add_argument("--no-own", action="store_true", help="skip the set written for tacit")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    os.umask(0o077)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sets = []
+    if args.qmsum != "none":
+        found = qmsum(args.qmsum, args.meetings, args.outside)
+        sets += [found] if found else []
+    if not args.no_own:
+        sets.append(own_set())
+    results = [run(data) for data in sets]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

@@ -334,6 +334,8 @@ def _answer_chunks(ctx: _Context, chunk_words: int) -> list[Chunk]:
         start, media = _media_time(answer.at, ctx.media, ctx.media_path)
         later = [t for t in stamps if answer.at is not None and t > answer.at]
         end = _media_time(later[0], ctx.media, media)[0] if later and start is not None else None
+        if not media:  # typed with no recording running: a clock time would read like one
+            start = end = None
         for piece in _split_words(answer.text, chunk_words):
             text = f"Q: {answer.question}\nA: {piece}"
             head = len(text) - len(piece)
