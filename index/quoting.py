@@ -37,6 +37,7 @@ class Said:
     start: float | None
     end: float | None
     prompt: str  # what another speaker said just before this line (the question it answers)
+    guide: bool = False  # a guide's question shown with a typed answer: nobody's words
 
 
 def _line_speaker(chunk: Any, line: str, expert_name: str) -> tuple[str, int]:
@@ -53,21 +54,22 @@ def _line_speaker(chunk: Any, line: str, expert_name: str) -> tuple[str, int]:
 def sentences_of(chunk: Any, expert_name: str = "") -> list[Said]:
     """Every sentence of a chunk in reading order, with speaker, time and the prompt."""
     text = chunk.text
-    lines: list[tuple[int, str, str, int]] = []  # (line start, speaker, body, body offset)
+    lines: list[tuple[bool, str, str, int]] = []  # (guide's question, speaker, body, offset)
     at = 0
     for line in text.split("\n"):
         speaker, prefix = _line_speaker(chunk, line, expert_name)
         if prefix or not lines:
             if not speaker and not prefix and chunk.speakers and len(set(chunk.speakers)) == 1:
                 speaker = chunk.speakers[0]
-            lines.append((at, speaker, line[prefix:], at + prefix))
+            guide = chunk.source == "answer" and line.startswith("Q: ")
+            lines.append((guide, speaker, line[prefix:], at + prefix))
         else:  # a continuation line of the same speaker
-            start, who, body, offset = lines[-1]
-            lines[-1] = (start, who, body + "\n" + line, offset)
+            guide, who, body, offset = lines[-1]
+            lines[-1] = (guide, who, body + "\n" + line, offset)
         at += len(line) + 1
     marks = sorted(chunk.marks or ())
     found: list[Said] = []
-    for turn, (_, speaker, body, offset) in enumerate(lines):
+    for turn, (guide, speaker, body, offset) in enumerate(lines):
         before = lines[turn - 1] if turn else None
         prompt = before[2] if before and before[1] != speaker else ""
         if marks:
@@ -85,7 +87,18 @@ def sentences_of(chunk: Any, expert_name: str = "") -> list[Said]:
         for position, (where, sentence, start, end) in enumerate(pieces):
             if sentence:
                 found.append(
-                    Said(len(found), turn, position, where, speaker, sentence, start, end, prompt)
+                    Said(
+                        len(found),
+                        turn,
+                        position,
+                        where,
+                        speaker,
+                        sentence,
+                        start,
+                        end,
+                        prompt,
+                        guide,
+                    )
                 )
     return found
 
@@ -117,12 +130,12 @@ def scorer(
 
 def quotable(said: Said) -> bool:
     """A sentence that may be quoted as an answer: someone's words, not a guide's prompt."""
-    return bool(said.speaker) and len(said.text.split()) >= MIN_WORDS
+    return not said.guide and len(said.text.split()) >= MIN_WORDS
 
 
 def best_sentence(chunk: Any, expert_name: str, score: Callable[..., float]) -> Said | None:
     """The sentence of a chunk that best answers the question: the excerpt starts there."""
-    found = [s for s in sentences_of(chunk, expert_name) if s.speaker or chunk.source != "answer"]
+    found = [s for s in sentences_of(chunk, expert_name) if not s.guide]
     if not found:
         return None
     speaks = expert_name in {s.speaker for s in found}
