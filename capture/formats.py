@@ -113,6 +113,12 @@ def _cues(blocks: list[tuple[int, list[str]]], source: str, srt: bool) -> list[_
         if not srt and arrow > 1:
             raise _fail(source, first + 1, f"cue {number}: text before the timing line")
         start, end = _timing(lines[arrow], first + arrow, number, source)
+        if not srt and cues and start < cues[-1].start:
+            # WebVTT: a cue may not start before the cue above it
+            before = f"cue {number - 1} ({cues[-1].start:.3f} s)"
+            raise _fail(
+                source, first + arrow, f"cue {number}: starts ({start:.3f} s) before {before}"
+            )
         cues.append(_Cue(number, start, end, tuple(lines[arrow + 1 :])))
     return cues
 
@@ -362,7 +368,10 @@ def _line(text: str) -> str:
 
 def write_vtt(transcript: Transcript) -> str:
     lines = ["WEBVTT", ""]
-    for n, seg in enumerate(transcript.segments, start=1):
+    # WebVTT wants cues in start order (tacit's reader refuses others): overlapping speakers
+    # of a two-channel recording are kept in that order
+    ordered = sorted(transcript.segments, key=lambda seg: seg.start)
+    for n, seg in enumerate(ordered, start=1):
         voice = _line(seg.speaker.replace(">", " ")) or DEFAULT_SPEAKER
         text = html.escape(_line(seg.text), quote=False)
         lines += [str(n), f"{clock(seg.start)} --> {clock(seg.end)}", f"<v {voice}>{text}", ""]

@@ -56,6 +56,8 @@ def from_mapping(data: Any, expert_name: str, source: Path) -> dict[str, Any]:
     unknown = set(data) - {"given", "by", "use"}
     if unknown:
         raise TacitError(f"{source}: consent has unknown keys: {', '.join(sorted(unknown))}")
+    if any(isinstance(data.get(key), list | dict) for key in ("by", "use")):
+        raise TacitError(f"{source}: consent's by and use must be text")
     by = str(data.get("by") or expert_name)
     return given(by, str(data.get("use") or "")) if data["given"] else refused(by)
 

@@ -92,10 +92,11 @@ def save(
         try:
             with workspace.records_lock(ws):
                 return sessions.update(ws, sessions.get(ws, session.id), **changes)
-        except LockBusy:
+        except LockBusy as exc:
             if say is None:
                 raise
-            say("another tacit command is writing to the knowledge base; waiting to save...")
+            who = exc.message.partition(" (waited")[0]  # e.g. `tacit consent` (pid 7) is ...
+            say(f"{who}; waiting to save...")
 
 
 @contextlib.contextmanager

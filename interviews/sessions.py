@@ -120,7 +120,7 @@ def _models():
         task: Text = ""
         started: Text = ""
         status: Literal["open", "paused", "done"] = "open"
-        consent: dict[str, Text] | Text | None = None
+        consent: dict[str, Any] | Text | None = None  # status, by, use, when, history...
         restricted: bool = False
         media: list[MediaRecord] | None = Field(default=None, max_length=10_000)
         answers: list[AnswerRecord] | None = Field(default=None, max_length=100_000)

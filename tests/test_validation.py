@@ -89,6 +89,11 @@ TEXT_TRIGGERS = {
         "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nfine\n\n00:01:75.000 --> 00:01:80.000\nno\n",
         "line 6: cue 2: impossible time",
     ),
+    "vtt cues out of order": (
+        "t.vtt",
+        "WEBVTT\n\n00:00:05.000 --> 00:00:06.000\nlater\n\n00:00:01.000 --> 00:00:02.000\nfirst\n",
+        "line 6: cue 2: starts (1.000 s) before cue 1",
+    ),
     "srt minutes of 61": (
         "t.srt",
         "1\n00:61:00,000 --> 00:61:01,000\nno\n",
@@ -158,7 +163,6 @@ NAMES = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_siz
     st.sampled_from(["vtt", "srt", "json"]),
 )
 def test_every_transcript_tacit_writes_it_reads_back(rows, fmt):
-    rows = sorted(rows)
     segments = tuple(
         Segment(round(s, 3), round(s + d, 3), speaker, text) for s, d, speaker, text in rows
     )
@@ -521,7 +525,12 @@ def test_transcript_readers_on_random_json(tmp_path_factory, value):
 
 
 @FUZZ
-@given(st.dictionaries(st.text(max_size=12), VALUES, max_size=5), st.booleans())
+@given(
+    st.dictionaries(
+        st.text(max_size=12) | st.sampled_from(["consent", "steps", "pumps/q1"]), VALUES, max_size=5
+    ),
+    st.booleans(),
+)
 def test_answers_reader_on_random_files(tmp_path_factory, data, steps):
     from tacit.interviews import guides, runner
 
@@ -532,10 +541,12 @@ def test_answers_reader_on_random_files(tmp_path_factory, data, steps):
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
 
     def read() -> None:
-        from tacit.interviews import observe
+        from tacit.interviews import consent, observe
 
         doc = runner.read_answers_file(path, guide, steps_allowed=True)
         observe.steps_from_file(doc, lambda: 0.0, 1)
+        if doc.consent is not None:
+            consent.from_mapping(doc.consent, "Maria Lopez", path)
 
     _only_tacit_errors(read)
 
@@ -549,3 +560,48 @@ def test_yaml_nesting_anchors_and_tags_are_refused(opener, depth):
     text = opener * depth + "x" if opener == "- " else "key: " + opener * depth
     with pytest.raises(yaml.YAMLError):
         validation.load_yaml(text)
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["role", "protege", "mentor", "start", "weeks", "experts"]),
+                       VALUES, max_size=6))  # fmt: skip
+def test_pack_definition_reader_on_random_front_matter(tmp_path_factory, meta):
+    from tacit.packs import definition
+
+    root = tmp_path_factory.mktemp("kb")
+    fields = {"name": "p", "role": "r", "protege": "a", "mentor": "b", "start": "2027-01-04",
+              "weeks": 4, **meta}  # fmt: skip
+    text = "---\n" + yaml.safe_dump(fields, allow_unicode=True) + "---\n# Week 1\n\n- a point\n"
+    _only_tacit_errors(lambda: definition.parse(text, root / "packs" / "p" / "pack.md", root))
+
+
+def test_an_interview_answer_waits_for_a_records_writer_and_says_for_what(maria, monkeypatch):
+    import threading
+
+    from tacit.interviews import runner
+
+    monkeypatch.setattr(workspace, "LOCK_TIMEOUT_S", 0.2)
+    session = sessions.create(maria, "maria-lopez", "interview", "walk")
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        with workspace.records_lock(maria):
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(5)
+    said: list[str] = []
+
+    def say(text: str) -> None:
+        said.append(text)
+        release.set()  # the other writer ends; the answer is then saved, never dropped
+
+    try:
+        saved = runner.save(maria, session, say, title="after the wait")
+    finally:
+        release.set()
+        thread.join()
+    assert said and said[0].endswith(f"is changing the records of {maria.root}; waiting to save...")
+    assert sessions.get(maria, session.id).title == saved.title == "after the wait"
