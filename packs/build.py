@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -163,6 +163,7 @@ def build(
     if missing:
         raise TacitError(f"{pack.path}: experts not in the knowledge base: {', '.join(missing)}")
     redact = privacy.redactor(ws.config)
+    pack = _masked(pack, redact)
     links = _Links(ws, pack)
     warnings: list[str] = []
     sessions = {s.id: s for s in sessions_module.list_all(ws)}
@@ -224,6 +225,27 @@ class _Links:
         return seconds, self.media(path, seconds)
 
 
+def _masked(pack: Pack, redact) -> Pack:
+    """A built pack is derived text: the coach's items (which `pack new` may have filled with
+    expert topics), its title and role are masked like the quotes."""
+    if not redact.patterns:
+        return pack
+
+    def items(found: dict) -> dict:
+        return {
+            key: tuple(replace(i, text=redact(i.text), markdown=redact(i.markdown)) for i in value)
+            for key, value in found.items()
+        }
+
+    return replace(
+        pack,
+        title=redact(pack.title),
+        role=redact(pack.role),
+        sections=items(pack.sections),
+        notes=items(pack.notes),
+    )
+
+
 def seconds_text(seconds: float) -> str:
     """83.0 -> '83', 83.25 -> '83.2': the #t= of a media link (tenths are plenty to seek)."""
     return f"{max(seconds, 0.0):.1f}".removesuffix(".0")
@@ -232,7 +254,6 @@ def seconds_text(seconds: float) -> str:
 def _without(answer: Answer, hidden: set[str]) -> Answer:
     """Restricted sessions never appear in a pack, whatever the answerer let through
     (`ask` filters them already; this rule must not hang on one place)."""
-    from dataclasses import replace
 
     kept = tuple(r for r in answer.results if r.session not in hidden)
     if len(kept) == len(answer.results):

@@ -517,3 +517,20 @@ def test_a_chroma_server_stopped_during_index_gives_one_line(kb, run, tmp_path):
     assert indexing.returncode == 1, stderr
     assert "Traceback" not in stderr and "lost the Chroma server" in stderr
     assert len(stderr.strip().splitlines()) <= 2, stderr
+
+
+def test_a_built_pack_masks_expert_topics_it_was_made_from(kb, run):
+    _two_sessions(kb, run)
+    assert run("expert", "edit", "ana-ruiz", "--topic", "heron permits").exit_code == 0
+    assert run("index").exit_code == 0
+    made = run(
+        "pack", "new", "p1", "--role", "Operator", "--protege", "Dan", "--mentor", "Eve",
+        "--start", "2026-01-05", "--weeks", "4", "--expert", "ana-ruiz",
+    )  # fmt: skip
+    assert made.exit_code == 0, made
+    _add_term(kb, "heron")
+    built = run("pack", "build", "p1")
+    assert built.exit_code == 0, built
+    for path in (kb.packs_dir / "p1" / "build").iterdir():
+        text = path.read_text().lower()
+        assert "permits" in text and "heron" not in text, path
