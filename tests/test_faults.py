@@ -534,3 +534,24 @@ def test_a_built_pack_masks_expert_topics_it_was_made_from(kb, run):
     for path in (kb.packs_dir / "p1" / "build").iterdir():
         text = path.read_text().lower()
         assert "permits" in text and "heron" not in text, path
+
+
+def test_forget_session_takes_pack_references_to_it_out(kb, run):
+    _, gone = _two_sessions(kb, run)
+    assert run("index").exit_code == 0
+    made = run(
+        "pack", "new", "p1", "--role", "Operator", "--protege", "Dan", "--mentor", "Eve",
+        "--start", "2026-01-05", "--weeks", "4", "--expert", "ana-ruiz",
+    )  # fmt: skip
+    assert made.exit_code == 0, made
+    pack_md = kb.packs_dir / "p1" / "pack.md"
+    text = pack_md.read_text()
+    task = f"- [week 2] Bleed the loop (session: {gone}, step: 1)\n"
+    pack_md.write_text(text.replace("## Practice tasks\n", f"## Practice tasks\n\n{task}", 1))
+    assert gone in pack_md.read_text()
+    result = run("forget", "--session", gone, "--yes")
+    assert result.exit_code == 0, result
+    assert "removed 1 reference(s) to forgotten sessions" in result.stderr
+    assert gone not in pack_md.read_text() and "Bleed the loop" in pack_md.read_text()
+    built = run("pack", "build", "p1")
+    assert built.exit_code == 0, built
