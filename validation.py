@@ -225,6 +225,8 @@ def _types() -> dict[str, Any]:
         "Probability": Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)],
         # text fields: scalars written without quotes become text, lists and mappings refused
         "Text": Annotated[str, BeforeValidator(_as_text), StringConstraints(max_length=1_000_000)],
+        # a file named by a record (media/interview.m4a), relative to the record's folder
+        "RelativePath": Annotated[str, AfterValidator(_inside), StringConstraints(max_length=1000)],
         # names shown on one line (speakers, ids): whitespace and line breaks fold to a space
         "Name": Annotated[
             str,
@@ -233,6 +235,15 @@ def _types() -> dict[str, Any]:
             StringConstraints(max_length=200),
         ],
     }
+
+
+def _inside(value: Any) -> Any:
+    """A path written in a record, relative to its folder: never absolute, never '..'."""
+    if isinstance(value, str):
+        parts = value.replace("\\", "/").split("/")
+        if value.startswith(("/", "~")) or ".." in parts or "\x00" in value:
+            raise ValueError(f"{value[:80]!r} must be a path inside the session folder")
+    return value
 
 
 def __getattr__(name: str) -> Any:

@@ -328,9 +328,14 @@ def read(path: Path, fmt: str | None = None) -> Transcript:
             f"unknown transcript format {fmt!r}; use one of {', '.join(READERS)}"
         )
     try:
+        if path.stat().st_size > validation.MAX_TRANSCRIPT_BYTES:
+            limit = validation.MAX_TRANSCRIPT_BYTES // (1024 * 1024)
+            raise TranscriptFormatError(f"{path}: larger than {limit} MB; not a transcript")
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise TranscriptFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise TranscriptFormatError(f"{path}: is a folder, not a transcript") from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise _fail(str(path), line, "not UTF-8 text") from None

@@ -69,7 +69,7 @@ def _model():
 
     from pydantic import ConfigDict, Field
 
-    from tacit.validation import Name, Offset, Probability, Record, Seconds, Text
+    from tacit.validation import Name, Offset, Probability, Record, RelativePath, Seconds, Text
 
     class WordRecord(Record):
         start: Seconds
@@ -92,7 +92,7 @@ def _model():
         model: Text = ""
         settings: dict[str, AnyValue] = Field(default_factory=dict)
         media_sha256: Text = ""
-        media_file: Text = ""
+        media_file: RelativePath = ""
         duration: Seconds = 0.0
         source: Text = "transcribed"
         offset: Offset = 0.0

@@ -87,10 +87,10 @@ def _models():
 
     from pydantic import Field
 
-    from tacit.validation import Name, Offset, Record, Seconds, Text
+    from tacit.validation import Name, Offset, Record, RelativePath, Seconds, Text
 
     class MediaRecord(Record):
-        file: Text
+        file: RelativePath
         sha256: Text = ""
         offset: Offset = 0.0
         offset_source: Literal["given", "creation_time", "session", "default"] = "default"

@@ -212,6 +212,8 @@ SESSION_TRIGGERS = {
     "media offset 'x'": (("media", 0, "offset"), "x", "media[0].offset"),
     "media offset 1e300": (("media", 0, "offset"), 1e300, "media[0].offset"),
     "step at -1": (("steps", 0, "at"), -1, "steps[0].at"),
+    "media file ../../x": (("media", 0, "file"), "../../etc/passwd", "media[0].file"),
+    "media file absolute": (("media", 0, "file"), "/etc/passwd", "media[0].file"),
     "status maybe": (("status",), "maybe", "status"),
     "answers a mapping": (("answers",), {"a": 1}, "answers"),
 }
