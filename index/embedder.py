@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tacit.workspace import Workspace
 
 BATCH_SIZE = 32  # sentence-transformers batch; measured in benchmarks/index.py
-ONNX_BATCH_SIZE = 32  # ONNX Runtime batch; measured in benchmarks/cold_start.py
+ONNX_BATCH_SIZE = 16  # ONNX Runtime batch (texts sorted by length): benchmarks/cold_start.py
 CACHE_NAME = "embeddings.sqlite3"
 BF16_ENV = "TACIT_EMBED_BF16"  # "0": always float32 (benchmarks compare the two)
 RUNTIME_ENV = "TACIT_EMBED_RUNTIME"  # auto (default) | onnx | torch: see ModelEmbedder

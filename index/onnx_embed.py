@@ -103,8 +103,11 @@ class OnnxEmbedder:
     def __init__(
         self, export: Export, graph: bytes, model_id: str, threads: int = 0, batch_size: int = 32
     ):
-        import onnxruntime
-        from tokenizers import Tokenizer
+        try:
+            import onnxruntime
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ExportUnavailable(f"{exc.name} is not installed") from None
 
         self.export, self.batch_size = export, batch_size
         self._model_id = model_id
@@ -112,8 +115,6 @@ class OnnxEmbedder:
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        if threads == 1:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         try:
             self.session = onnxruntime.InferenceSession(
