@@ -130,6 +130,10 @@ def _chunk_ids(ws: Workspace, session_ids: set[str]) -> set[str]:
     return {cid for cid, entry in found.chunks.items() if entry.get("session") in session_ids}
 
 
+def _strings(value: object) -> set[str]:
+    return {str(v) for v in value} if isinstance(value, list) else set()
+
+
 def _prune_questions(ws: Workspace, cited: set[str], gone: set[str], expert: str | None) -> int:
     """Drop logged questions that cite a forgotten chunk, name the session or the expert."""
     if not ws.questions_log.is_file():
@@ -141,14 +145,14 @@ def _prune_questions(ws: Workspace, cited: set[str], gone: set[str], expert: str
         except json.JSONDecodeError:
             kept.append(line)
             continue
-        filters = entry.get("filters") or {} if isinstance(entry, dict) else {}
-        hit = isinstance(entry, dict) and (
-            bool(cited & set(entry.get("cited") or ()))
-            or filters.get("session") in gone
-            or (
-                expert is not None
-                and (expert in (entry.get("experts") or ()) or filters.get("expert") == expert)
-            )
+        entry = entry if isinstance(entry, dict) else {}
+        filters = entry.get("filters") if isinstance(entry.get("filters"), dict) else {}
+        ids, named = _strings(entry.get("cited")), _strings(entry.get("experts"))
+        hit = (
+            bool(cited & ids)
+            or any(i.split(":", 1)[0] in gone for i in ids)  # ids start with their session
+            or str(filters.get("session")) in gone
+            or (expert is not None and (expert in named or filters.get("expert") == expert))
         )
         if hit:
             removed += 1
@@ -260,6 +264,8 @@ def forget(ws: Workspace, chosen: Targets) -> ForgetReport:
         "sessions": list(chosen.sessions),
         "expert": chosen.expert,
         "names": _expert_names(ws, chosen.expert),
+        # what the logged questions cite: the manifest no longer says once the index is done
+        "cited": sorted(_chunk_ids(ws, set(chosen.sessions))),
         "exports": [
             str(p.relative_to(ws.root)) for sid in chosen.sessions for p in exports_of(ws, sid)
         ],
@@ -302,7 +308,7 @@ def _carry_out(ws: Workspace, intent: dict) -> ForgetReport:
     gone = [str(s) for s in intent.get("sessions") or () if isinstance(s, str)]
     expert = intent.get("expert") if isinstance(intent.get("expert"), str) else None
     names = [str(n) for n in intent.get("names") or ()]
-    cited = _chunk_ids(ws, set(gone))
+    cited = {str(c) for c in intent.get("cited") or ()} | _chunk_ids(ws, set(gone))
     chunks = sum(store.delete_session(ws, sid) for sid in gone)
     faults.point("forget:after-store-delete")
     files = _remove_exports(ws, [str(e) for e in intent.get("exports") or ()])

@@ -179,6 +179,13 @@ def test_a_killed_forget_hides_its_sessions_and_is_finished_by_the_next_writer(k
     kept, gone = _two_sessions(kb, run)
     assert run("index").exit_code == 0
     assert gone in _cited_sessions(run, "when does the purple heron valve open?")
+    # a logged question that cites the session through its chunk ids only
+    from tacit.index import manifest
+
+    theirs = {i for i, e in manifest.load(kb).chunks.items() if e["session"] == gone}
+    line = {"question": "when?", "not_captured": False, "cited": sorted(theirs)[:1]}
+    odd = ['{"cited": 5, "experts": 3, "filters": {"session": [1]}}', "[1, 2]", "not json"]
+    kb.questions_log.write_text("\n".join([json.dumps(line), *odd]) + "\n")
     killed = _tacit(kb, "forget", "--session", gone, "--yes", fault=f"forget:{step}")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert intents.read(kb, intents.FORGET) is not None
@@ -193,6 +200,7 @@ def test_a_killed_forget_hides_its_sessions_and_is_finished_by_the_next_writer(k
     assert "finished an interrupted forget" in finishing.stderr
     assert intents.read(kb, intents.FORGET) is None
     assert not kb.session_dir(gone).exists()
+    assert kb.questions_log.read_text().splitlines() == odd  # odd lines kept, untouched
     assert _cited_sessions(run, "when is the intake screen raked?") == {kept}
     status = json.loads(run("index", "status", "--json").stdout)
     assert status["up_to_date"], status
