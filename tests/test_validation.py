@@ -1,6 +1,7 @@
 """Every input refused cleanly: each trigger of the validation issue gets a one-line message
 that names the file (and the line where there is one), exit 1, no traceback, and nothing left
-behind. Real ffmpeg and the real Whisper path for the silence guard."""
+behind. Real ffmpeg and the real `tacit transcribe` for the silence guard (whose point is that
+the Whisper model is never run on silence; benchmarks/silence.py shows what it would write)."""
 
 from __future__ import annotations
 
