@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import unicodedata
@@ -109,10 +110,11 @@ def init(path: Path, name: str | None = None) -> Workspace:
     os.chmod(path, 0o700)
     for sub in ("experts", "sessions", "packs", ".tacit"):
         ensure_dir(path / sub)
-    kb_name = name or path.name
+    kb_name = " ".join((name or path.name).split())[:200] or path.name
+    # a TOML basic string: JSON's escapes are TOML's, so any name reads back as written
     atomic_write(
         path / config_module.CONFIG_NAME,
-        config_module.TEMPLATE.format(name=kb_name.replace('"', "'")),
+        config_module.TEMPLATE.format(name=json.dumps(kb_name, ensure_ascii=False)[1:-1]),
     )
     return Workspace(root=path, config=config_module.load(path / config_module.CONFIG_NAME))
 

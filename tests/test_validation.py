@@ -608,3 +608,9 @@ def test_an_interview_answer_waits_for_a_records_writer_and_says_for_what(maria,
         thread.join()
     assert said and said[0].endswith(f"is changing the records of {maria.root}; waiting to save...")
     assert sessions.get(maria, session.id).title == saved.title == "after the wait"
+
+
+@pytest.mark.parametrize("name", ["two\nlines", "back\\slash", 'say "hi"', "tab\there", "\x08bell"])
+def test_any_kb_name_makes_a_tacit_toml_that_reads_back(tmp_path, name):
+    made = workspace.init(tmp_path / "new", name)
+    assert made.config.name == " ".join(name.split())
