@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
         "chroma_url": "",  # empty: embedded Chroma under .tacit/index
         "chunk_words": 90,
         "relevance_threshold": 0.0,  # 0: use the calibrated default in tacit.index.answers
+        "lexical_threshold": 0.0,  # 0: the calibrated default (share of the question's words)
     },
     "recording": {
         "input_format": "pulse",  # ffmpeg -f
@@ -66,6 +67,8 @@ vocabulary = []      # part names, acronyms, people: help Whisper spell them
 [index]
 chroma_url = ""      # e.g. "http://127.0.0.1:8000" to share one Chroma server
 chunk_words = 90
+relevance_threshold = 0.0  # best cosine below which a question is "not captured"; 0: calibrated
+lexical_threshold = 0.0    # share of a question's rare words a passage must hold; 0: calibrated
 
 [recording]
 input_format = "pulse"   # ffmpeg input format for --record (alsa, pulse, avfoundation, lavfi)
@@ -228,6 +231,7 @@ def _settings_models():
         chroma_url: Text
         chunk_words: Annotated[int, Field(ge=10, le=2000)]
         relevance_threshold: Annotated[float, Field(ge=0, le=1)]  # 0: the calibrated default
+        lexical_threshold: Annotated[float, Field(ge=0, le=1)]  # 0: the calibrated default
 
     class Recording(Record):
         input_format: Text

@@ -298,7 +298,8 @@ CONFIG_TRIGGERS = {
     "threads 100000": ("threads", "100000", "models.threads"),
     "chunk_words 0": ("chunk_words", "0", "index.chunk_words"),
     "chunk_words -5": ("chunk_words", "-5", "index.chunk_words"),
-    "relevance_threshold nan": ("chunk_words", "90\nrelevance_threshold = nan", "relevance"),
+    "relevance_threshold nan": ("relevance_threshold", "nan", "index.relevance_threshold"),
+    "lexical_threshold 2": ("lexical_threshold", "2", "index.lexical_threshold"),
     "vocabulary [[1]]": ("vocabulary", "[[1]]", "models.vocabulary[0]"),
     "high 1000": ("high", "1000", "risk.high"),
 }
