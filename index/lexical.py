@@ -137,6 +137,22 @@ def clean_leftovers(ws: Workspace) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
+def _first_word(name: str) -> str:
+    return name.split()[0].casefold()
+
+
+def _names_pattern(names: Iterable[str]) -> re.Pattern[str]:
+    """One regex for any of these names as whole words (3 characters or more, not a stop
+    word); longest first."""
+    kept = sorted(
+        (n for n in names if len(n) >= 3 and n.casefold() not in _stopwords()),
+        key=len,
+        reverse=True,
+    )
+    body = "|".join(re.escape(n) for n in kept) or r"(?!x)x"
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+
+
 @dataclass
 class LexicalIndex:
     chunks: list[Chunk]
@@ -144,7 +160,7 @@ class LexicalIndex:
     stamp: int  # mtime of meta.json when loaded: a change means it was rebuilt
     by_id: dict[str, Chunk] = field(default_factory=dict)
     _speakers: dict[str, set[str]] = field(default_factory=dict)  # speaker -> sessions
-    _named: re.Pattern[str] | None = None
+    _named: tuple[re.Pattern[str], re.Pattern[str]] | None = None
     _shares: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
@@ -240,14 +256,20 @@ class LexicalIndex:
         return coverage
 
     def speakers_named(self, query: str) -> tuple[str, ...]:
-        """Speakers of the KB whose whole name the question holds ("what did Marketing...")."""
+        """Speakers of the KB the question names: by whole name ("what did Marketing..."), else
+        by the first word of their name ("what did Maria say", "the Professor")."""
         if self._named is None:
-            names = sorted((s for s in self._speakers if len(s) >= 3), key=len, reverse=True)
-            body = "|".join(re.escape(n) for n in names) or r"(?!x)x"
-            self._named = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+            self._named = (
+                _names_pattern(s for s in self._speakers),
+                _names_pattern({_first_word(s) for s in self._speakers if " " in s.strip()}),
+            )
+        whole, first = self._named
         folded = {s.casefold(): s for s in self._speakers}
-        found = (folded.get(m.group(0).casefold()) for m in self._named.finditer(query))
-        return tuple(dict.fromkeys(s for s in found if s))
+        found = [folded.get(m.group(0).casefold()) for m in whole.finditer(query)]
+        if any(found):
+            return tuple(dict.fromkeys(s for s in found if s))
+        words = {m.group(0).casefold() for m in first.finditer(query)}
+        return tuple(s for s in self._speakers if " " in s.strip() and _first_word(s) in words)
 
     def sessions_with_speakers(self, names: Iterable[str]) -> set[str]:
         return set().union(*(self._speakers.get(n, set()) for n in names))

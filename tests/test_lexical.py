@@ -78,6 +78,9 @@ def test_speakers_named_in_a_question(tmp_path):
     index = lexical.LexicalIndex.load(ws)
     assert index.speakers_named("What did marketing think of the buttons?") == ("Marketing",)
     assert index.speakers_named("What did the designer think?") == ()
+    # by the first word of a name, when no whole name is in the question
+    assert index.speakers_named("What did the industrial team want?") == ("Industrial Designer",)
+    assert index.speakers_named("Did Marketing and the project lead agree?") == ("Marketing",)
     assert index.sessions_with_speakers(["Industrial Designer"]) == {"s2"}
     assert index.speaker_share(chunks[0], "Marketing") == pytest.approx(5 / 6)
 
