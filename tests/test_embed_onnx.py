@@ -80,6 +80,7 @@ def built(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(models.CACHE_ENV, str(cache))
         patch.delenv(embedder.RUNTIME_ENV, raising=False)
+        embedder._ONNX.clear()  # a session other tests loaded would stand in for the export
         _build(kb_root)
     return kb_root, cache
 
@@ -262,3 +263,22 @@ def test_changed_model_asks_for_rebuild_and_gets_its_own_export(qa, run, tmp_pat
     assert old != new
     assert _export_folder(old).is_dir() and _export_folder(new).is_dir()
     assert json.loads((_export_folder(new) / onnx_embed.META_FILE).read_text())["source"] == new
+
+
+def test_stale_export_is_recognised_before_it_is_used(own_cache):
+    model_id = embedder.model_identity(_model_path())
+    meta_path = _export_folder(model_id) / onnx_embed.META_FILE
+    meta = json.loads(meta_path.read_text())
+    for change, reason in (
+        ({"format": onnx_embed.FORMAT - 1}, "format"),
+        ({"source": "all-MiniLM-L6-v2@000000000000"}, "another model"),
+        ({"sha256": {}}, "sha256"),
+    ):
+        meta_path.write_text(json.dumps({**meta, **change}))
+        with pytest.raises(onnx_embed.ExportUnavailable, match=reason):
+            onnx_embed.load(model_id)
+    meta_path.write_text("{not json")
+    with pytest.raises(onnx_embed.ExportUnavailable, match="cannot read"):
+        onnx_embed.load(model_id)
+    meta_path.unlink()
+    assert onnx_embed.load(model_id) is None  # missing: made on first use
