@@ -69,14 +69,16 @@ class Tmux:
     def screen(self, name: str) -> str:
         return self("capture-pane", "-p", "-J", "-S", "-", "-t", name)
 
-    def wait_for(self, name: str, text: str, count: int = 1) -> str:
+    def wait_for(self, name: str, *texts: str, count: int = 1) -> str:
+        """The first screen that holds every one of the texts (the first of them count times):
+        a screen is drawn piece by piece, so wait for all that the caller asserts on."""
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
             screen = self.screen(name)
-            if screen.count(text) >= count:
+            if screen.count(texts[0]) >= count and all(t in screen for t in texts[1:]):
                 return screen
             time.sleep(0.05)
-        raise AssertionError(f"{text!r} (x{count}) never appeared:\n{self.screen(name)}")
+        raise AssertionError(f"{texts!r} (x{count}) never appeared:\n{self.screen(name)}")
 
     def wait_dead(self, name: str) -> None:
         deadline = time.monotonic() + WAIT_S
@@ -134,9 +136,14 @@ def test_interview_in_a_real_terminal_survives_sigkill_and_matches_answers_file(
     tmux.type("one", "")
     tmux.wait_for("one", "For what use [")
     tmux.type("one", "")
-    screen = tmux.wait_for("one", "Which pump fails first?")
-    assert "why: Pumps fail in a pattern" in screen and "- What sound does it make?" in screen
-    assert 'end it with a line holding only "."' in screen
+    shown = (
+        "Which pump fails first?",
+        "why: Pumps fail in a pattern",
+        "- What sound does it make?",
+        'end it with a line holding only "."',
+    )
+    screen = tmux.wait_for("one", *shown)
+    assert all(text in screen for text in shown)
     tmux.type("one", "It whines first.", "Then the seal weeps.", ".")
     tmux.wait_for("one", "Who do you call about it?")
     tmux.type("one", "skip")
@@ -162,9 +169,10 @@ def test_interview_in_a_real_terminal_survives_sigkill_and_matches_answers_file(
         "handover/q2": ("pending", ""),
     }
     tmux.start("two", _in_terminal(kb, f"interview resume {session.id}"))
-    screen = tmux.wait_for("two", "Question 3 of 4")
+    why = "why: Not indented: still the reason for the question above."
+    screen = tmux.wait_for("two", "Question 3 of 4", why)
     assert "Which pump fails first?" not in screen  # resumed at the first unanswered question
-    assert "why: Not indented: still the reason for the question above." in screen
+    assert why in screen
     tmux.type("two", "follow-up ask for the practice rig booking")
     tmux.wait_for("two", "Where are the spare seals?")
     tmux.type("two", "In the blue cabinet,", "bottom shelf.", ".")
@@ -392,11 +400,21 @@ def test_record_with_lavfi_stamps_each_question(small, run):
         stderr=subprocess.PIPE,
         text=True,
     )
-    # pace the replies like a person, so each question starts later in the recording
-    for reply in ("y", "", "", "Pump one.\n.", "skip", "Seals first.\n.", "Blue cabinet.\n."):
+    for reply in ("y", "", ""):  # consent first: the recording starts after it
+        proc.stdin.write(reply + "\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + WAIT_S
+    # ffmpeg opens its output once it reads the input (it writes through a buffer, so the
+    # file's size says nothing yet): from then on the recording runs
+    while not any(small.root.glob("sessions/*/media/recording.*")):
+        assert time.monotonic() < deadline and proc.poll() is None, "the recording never started"
+        time.sleep(0.05)
+    # pace the replies like a person (read, then answer), so each question starts later in the
+    # recording than the one before it
+    for reply in ("Pump one.\n.", "skip", "Seals first.\n.", "Blue cabinet.\n."):
+        time.sleep(0.4)
         proc.stdin.write(reply + "\n")
         proc.stdin.flush()
-        time.sleep(0.4)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     session = sessions.get(small, out.strip())
@@ -423,7 +441,9 @@ def test_record_with_lavfi_stamps_each_question(small, run):
     duration = float(info["format"]["duration"])
     assert info["streams"][0]["codec_name"] == "opus" and duration > 1.0
     stamps = [a.at for a in session.answers]
-    assert all(s is not None for s in stamps) and stamps == sorted(stamps)
+    # each question was shown after the one before it: strictly later
+    assert all(s is not None for s in stamps)
+    assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False)), stamps
     # every question's start falls inside the recording: play it at `at - offset`
     assert all(0.0 <= s - media.offset <= duration for s in stamps)
     assert "Recording: media/recording.ogg" in sessions.session_path(small, session.id).read_text()
