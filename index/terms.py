@@ -52,7 +52,3 @@ def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     if not parts:
         return None
     return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(parts) + r")[A-Za-z0-9'-]*", re.IGNORECASE)
-
-
-def word_stems(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text)}
