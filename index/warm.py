@@ -47,7 +47,9 @@ def warm_retriever(ws: Workspace) -> Any:
 
     One question is too small a job to split across cores: with all cores a busy machine
     made warm asks 4x slower at p50 and 20x at p99 (benchmarks/ask_latency.py), so a process
-    that asks embeds on QUERY_THREADS unless tacit.toml sets `threads`.
+    that asks embeds on QUERY_THREADS unless tacit.toml sets `threads`. Importing chromadb and
+    bm25s on a second thread while the model loads was measured and not kept: on 2 busy cores a
+    cold ask took 1.19-1.64 s with it against 1.15-1.50 s without (imports hold the GIL).
     """
     retriever = _retriever(ws)
     with loading("loading the knowledge base…"):
