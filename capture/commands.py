@@ -37,7 +37,19 @@ def transcribe(
         None, "--offset", help="Seconds from the session's start to the recording's start."
     ),
     speaker: list[str] = typer.Option(
-        None, "--speaker", help="Name of channel 1's speaker, then channel 2's (repeatable)."
+        None,
+        "--speaker",
+        help="Name of channel 1's speaker, then channel 2's; in a mix, of the first voice "
+        "heard, then the second (repeatable).",
+    ),
+    diarize: str = typer.Option(
+        "auto",
+        "--diarize",
+        help="auto, on or off: find the speakers of a mono or mixed recording by their voices "
+        "(auto: whenever the recording is not split by channel).",
+    ),
+    num_speakers: int = typer.Option(
+        None, "--num-speakers", help="How many speakers the mix holds (1-6; default: found)."
     ),
     partial: bool = typer.Option(
         False, "--partial", help="Transcribe what decodes of a truncated recording."
@@ -65,6 +77,8 @@ def transcribe(
             speakers=tuple(library.speaker_name(name) for name in speaker or ()),
             partial=partial,
             force=force,
+            diarize=diarize,
+            num_speakers=num_speakers,
         ),
     )
     ws = workspace.current()
@@ -126,6 +140,7 @@ def _report(done, as_json: bool) -> None:
         "duration": transcript.duration,
         "channels": done.layout,
         "channel_similarity": round(done.similarity, 3),
+        "speakers_found_by": transcript.settings.get("speakers", {}).get("found_by", "none"),
         "offset": transcript.offset,
         "offset_source": done.offset_source,
         "resumed_at": done.resumed_at,
@@ -141,7 +156,8 @@ def _report(done, as_json: bool) -> None:
         message(f"resumed at {done.resumed_at:.0f} s")
     message(
         f"{len(transcript.segments)} segments, speakers {', '.join(transcript.speakers) or '-'}"
-        f" ({done.layout}; channel similarity {done.similarity:.2f}); "
+        f" ({done.layout}; channel similarity {done.similarity:.2f}; "
+        f"speakers by {summary['speakers_found_by']}); "
         f"offset {transcript.offset:g} s ({summary['offset_source']}); wrote {done.path}"
     )
     typer.echo(done.session_id)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 CHANNEL_MODES = ("auto", "split", "mix")
+DIARIZE_MODES = ("auto", "on", "off")
 PIECE_S = 60.0
 MAX_OFFSET_S = 86400.0  # a creation_time further than a day from the session is a wrong clock
 
@@ -41,11 +42,19 @@ class RunOptions:
     piece_s: float = PIECE_S
     partial: bool = False  # transcribe what decodes of a truncated recording
     force: bool = False  # replace an existing transcript
+    diarize: str = "auto"  # auto | on | off: find the speakers of a mono or mixed recording
+    num_speakers: int | None = None  # how many speakers diarization should find
 
     def __post_init__(self) -> None:
         from tacit import validation
+        from tacit.capture import diarize
 
         validation.seconds(self.offset, "--offset", negative=True)
+        if self.diarize not in DIARIZE_MODES:
+            raise TacitError(f"--diarize must be auto, on or off, not {self.diarize!r}")
+        diarize.check_count(self.num_speakers)
+        if self.num_speakers is not None and self.diarize == "off":
+            raise TacitError("--num-speakers needs diarization; drop --diarize off")
         if not math.isfinite(self.piece_s) or not 5 <= self.piece_s <= 600:
             raise TacitError(f"piece length must be from 5 to 600 seconds, not {self.piece_s!r}")
 
@@ -208,17 +217,28 @@ class _Plan:
     streams: list  # (speaker, audible frames) per stream the model hears
     pieces: list[tuple[float, float]]
     warnings: tuple[str, ...]
+    diarize: bool = False  # find the speakers of the mix by their voices
 
 
-def _plan(checked: Checked, options: RunOptions) -> _Plan:
+def plan_for(checked: Checked, options: RunOptions) -> _Plan:
+    """How the recording will be heard; refused here when the options do not fit it."""
     scan = checked.scan
     layout = layout_for(options.channels, scan)
     warnings = checked.warnings
     if options.channels == "split" and layout == "mix":
         warnings += ("the recording has one channel: nothing to split",)
+    if layout == "split" and options.num_speakers is not None:
+        raise TacitError(
+            "--num-speakers is for a mono or mixed recording; this one is split by channel "
+            "(a speaker per channel); add --channels mix to find speakers by voice"
+        )
+    if layout == "split" and options.diarize == "on":
+        warnings += ("the channels already separate the speakers: --diarize on not used",)
     loudest = scan.mix.db if layout == "mix" else _loudest(scan)
     pieces = audio.plan_pieces(loudest, scan.decoded_s, options.piece_s)
-    return _Plan(layout, _streams(layout, scan, options.speakers), pieces, warnings)
+    streams = _streams(layout, scan, options.speakers[:1] if layout == "mix" else options.speakers)
+    diarize = layout == "mix" and options.diarize != "off"
+    return _Plan(layout, streams, pieces, warnings, diarize)
 
 
 def run(
@@ -244,7 +264,7 @@ def run(
     path = ws.session_dir(session.id) / entry.file
     inside(ws.root, path, f"session {session.id}: media file")  # never read outside the KB
     checked = checked or check(path, options.partial)
-    plan = _plan(checked, options)
+    plan = plan_for(checked, options)
     checkpoint = ws.session_dir(session.id) / library.CHECKPOINT_NAME
     key = _key(entry.sha256, transcriber, plan.layout, plan.streams, options.piece_s)
     done = _load_checkpoint(checkpoint, key)
@@ -266,13 +286,42 @@ def run(
             done[index] = _segments_json(segments)
             _save_checkpoint(ws, session.id, checkpoint, key, plan.pieces, done)
         yield Progress("transcribing", plan.pieces[index][1], checked.scan.decoded_s)
-    done_event = _finish(ws, session, entry, transcriber, checked, plan, options, done,
-                         resumed_at, tuple(dropped))  # fmt: skip
+    segments = [seg for i in sorted(done) for seg in _segments_from(done[i])]
+    speakers: dict[str, Any] = {"found_by": "channels" if plan.layout == "split" else "none"}
+    if plan.diarize and heard:
+        yield Progress("finding speakers", plan.pieces[-1][1], checked.scan.decoded_s)
+        segments, speakers = find_speakers(path, segments, options)
+    done_event = _finish(ws, session, entry, transcriber, checked, plan, options, segments,
+                         speakers, resumed_at, tuple(dropped))  # fmt: skip
     checkpoint.unlink(missing_ok=True)  # before the last yield: a caller may stop reading at Done
     yield done_event
 
 
-def _finish(ws, session, entry, transcriber, checked, plan, options, done, resumed_at, dropped):
+def find_speakers(
+    path: Path, segments: list[Segment], options: RunOptions
+) -> tuple[list[Segment], dict[str, Any]]:
+    """The mix's speakers found by their voices: each word labelled, segments split at changes.
+
+    Names given with --speaker go to the speakers in the order they first speak."""
+    from tacit.capture import diarize
+
+    samples = media.decode(path, 1)[:, 0]
+    result = diarize.diarize(samples, options.num_speakers)
+    names = [
+        options.speakers[i] if i < len(options.speakers) else f"SPEAKER_{i + 1}"
+        for i in range(max(1, result.count))
+    ]
+    record = {
+        "found_by": "diarization",
+        **result.settings,
+        "found": result.count,
+        "speech_s": round(result.speech_s, 3),
+    }
+    return diarize.assign(segments, result, names), record
+
+
+def _finish(ws, session, entry, transcriber, checked, plan, options, segments, speakers,
+            resumed_at, dropped):  # fmt: skip
     """Write the transcript, its exports and the recording's offset; the Done event."""
     if options.offset is None and entry.offset_source in ("given", "session"):
         offset, source = entry.offset, entry.offset_source  # known when the media was added
@@ -283,9 +332,10 @@ def _finish(ws, session, entry, transcriber, checked, plan, options, done, resum
         "channels": plan.layout,
         "channel_similarity": round(checked.scan.similarity, 3),
         "piece_s": options.piece_s,
+        "speakers": speakers,
     }
     transcript = Transcript(
-        segments=tuple(seg for i in sorted(done) for seg in _segments_from(done[i])),
+        segments=tuple(segments),
         language=transcriber.language,
         model=describe_model(transcriber.model_name),
         settings=settings,

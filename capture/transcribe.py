@@ -46,6 +46,7 @@ def _new_session_for(
 ) -> tuple[Session, pipeline.Checked]:
     library.require_expert(ws, request.expert)
     checked = pipeline.check(path, request.run.partial)  # refused before any session exists
+    pipeline.plan_for(checked, request.run)  # and so are options that do not fit it
     digest = sessions.sha256_of(path)
     existing = library.session_with_media(ws, digest)
     if existing is not None:

