@@ -33,9 +33,10 @@ class PlannedSession:
 def next_guide(ws: Workspace, row: RiskRow) -> tuple[str, str]:
     """Which guide to use next with this expert, and why."""
     held = sessions_module.list_all(ws, expert=row.expert.slug)
-    guides_used = {s.guide for s in held}
+    # by the guide's type, not its name: a custom exit guide is an exit interview
+    guides_used = {risk.guide_type(ws, s.guide) for s in held if s.guide}
     cov = row.coverage
-    if "exit-interview" not in guides_used:
+    if not cov.exit_interview:
         return "exit-interview", "no exit interview yet"
     if cov.open_questions or cov.protege_questions:
         return "exit-interview", "open questions from earlier sessions and protégés"
@@ -94,8 +95,13 @@ def plan(ws: Workspace, weeks: int = 4, today: dt.date | None = None) -> list[Pl
     return sorted(planned, key=lambda p: p.date)
 
 
+def departed(ws: Workspace, today: dt.date | None = None) -> list[RiskRow]:
+    """Experts whose leaving date has passed: not scheduled, and said so."""
+    return [r for r in risk.assess(ws, today) if r.left]
+
+
 def _needs_session(row: RiskRow) -> bool:
-    if row.days_to_departure is not None and row.days_to_departure < 0:
+    if row.left:
         return False  # already gone
     cov = row.coverage
     return (

@@ -27,6 +27,26 @@ def _date(value: str | None) -> dt.date | None:
         raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
+LEFT = typer.Option(False, "--left", help="Confirm a past --leaving-on: the expert has left.")
+
+
+def _confirm_left(leaving_on: dt.date | None, left: bool) -> None:
+    """A past leaving date means the expert has left: asked on a terminal, else --left."""
+    import sys
+
+    from tacit.errors import UsageError
+
+    past = leaving_on is not None and leaving_on < dt.date.today()
+    if left and not past:
+        raise UsageError("--left confirms a --leaving-on date in the past; give that date")
+    if not past or left:
+        return
+    question = f"{leaving_on} is in the past: has the expert left?"
+    if sys.stdin.isatty() and typer.confirm(question, default=False):
+        return
+    raise UsageError(f"--leaving-on {leaving_on} is in the past; add --left if the expert has left")
+
+
 @expert_app.command("add")
 def expert_add(
     name: str = typer.Argument(..., help="Full name, e.g. 'Maria Lopez'."),
@@ -40,9 +60,11 @@ def expert_add(
     topic: list[str] = typer.Option(None, "--topic", help="A topic they know (repeatable)."),
     contact: list[str] = typer.Option(None, "--contact", help="'Name: what for' (repeatable)."),
     consent: str = typer.Option(None, "--consent", help="Consent given, by whom, for what use."),
+    left: bool = LEFT,
     as_json: bool = JSON,
 ) -> None:
     """Add an expert (experts/<slug>.md)."""
+    _confirm_left(_date(leaving_on), left)
     ws = workspace.current()
     with workspace.records_lock(ws):
         expert = experts.add(
@@ -113,8 +135,10 @@ def expert_edit(
     topic: list[str] = typer.Option(None, "--topic", help="Replaces the topics (repeatable)."),
     contact: list[str] = typer.Option(None, "--contact", help="Replaces the contacts."),
     consent: str = typer.Option(None, "--consent"),
+    left: bool = LEFT,
 ) -> None:
     """Change an expert with flags, or open the file in $EDITOR when no flag is given."""
+    _confirm_left(_date(leaving_on), left)
     ws = workspace.current()
     fields = dict(
         role=role,

@@ -89,7 +89,7 @@ def _check_meta(
         if key not in REQUIRED + OPTIONAL:
             known = ", ".join(REQUIRED + OPTIONAL)
             problems.append(Problem(at(key), f"unknown front matter key {key!r} (known: {known})"))
-    for key in ("name", "title", "purpose", "method", "steps_section"):
+    for key in ("name", "title", "purpose", "method", "steps_section", "type"):
         if key in meta and (not isinstance(meta[key], str) or not meta[key].strip()):
             problems.append(Problem(at(key), f"{key} must be non-empty text"))
     name = meta.get("name")
@@ -254,6 +254,7 @@ def parse(
         minutes=meta["minutes"] if isinstance(meta.get("minutes"), int) else 0,
         method=str(meta.get("method") or ""),
         steps_section=steps,
+        type=str(meta.get("type") or "").strip(),
         intro=intro.strip(),
         sections=sections,
         path=path,

@@ -20,7 +20,7 @@ from tacit.workspace import Workspace, safe_name, slugify
 
 KINDS = ("interview", "observation")
 REQUIRED = ("name", "title", "kind", "purpose", "minutes")
-OPTIONAL = ("method", "steps_section")
+OPTIONAL = ("method", "steps_section", "type")
 DEFAULT_STEPS_SECTION = "steps"
 
 
@@ -58,6 +58,7 @@ class Guide:
     minutes: int = 0
     method: str = ""
     steps_section: str = ""  # observation guides: the section whose questions prompt each step
+    type: str = ""  # the method it follows (exit-interview, ...): a custom guide says so here
     intro: str = ""
     sections: tuple[Section, ...] = ()
     path: Path | None = None

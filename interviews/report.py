@@ -81,10 +81,12 @@ def build_markdown(ws: Workspace, today: dt.date | None = None) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        days = "left" if r.left else _cell(r.days_to_departure)
+        attrition, score = ("-", "-") if r.left else (r.attrition, r.score)
         out.append(
             f"| {_cell(r.expert.name)} | {_cell(r.expert.role)} | "
-            f"{_cell(r.expert.leaving_on)} | {_cell(r.days_to_departure)} | {r.attrition} | "
-            f"{r.position_risk} | {r.score} | {r.band} | "
+            f"{_cell(r.expert.leaving_on)} | {days} | {attrition} | "
+            f"{r.position_risk} | {score} | {r.band} | "
             f"{'high risk, low coverage' if r.flag else ''} |"
         )
     out += [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
 
 from tacit.capture import transcript as transcript_model
@@ -15,6 +14,10 @@ from tacit.interviews import sessions as sessions_module
 from tacit.interviews.experts import Expert
 from tacit.interviews.sessions import Session
 from tacit.workspace import Workspace
+
+EXIT_INTERVIEW = "exit-interview"
+LEFT = "left"  # the band of an expert whose leaving date has passed
+LOW_COVERAGE = 0.5  # high risk below this share of coverage is flagged
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Coverage:
     topics_without_evidence: tuple[str, ...]
 
     topics_total: int = 0
+    exit_interview: bool = False  # a session held with a guide of type exit-interview
 
     @property
     def share(self) -> float:
@@ -54,6 +58,11 @@ class RiskRow:
     band: str  # high | medium | low
     coverage: Coverage
     flag: bool = field(default=False)  # high risk and coverage under half
+    left: bool = False  # leaving date in the past: gone, shown as left and not scored
+
+    @property
+    def left_on(self) -> dt.date | None:
+        return self.expert.leaving_on if self.left else None
 
     def to_json(self) -> dict:
         cov = self.coverage
@@ -69,6 +78,7 @@ class RiskRow:
             "score": self.score,
             "band": self.band,
             "flag": self.flag,
+            "left": self.left,
             "coverage": {
                 "share": cov.share,
                 "sessions": cov.sessions,
@@ -79,8 +89,14 @@ class RiskRow:
                 "open_questions": list(cov.open_questions),
                 "protege_questions": list(cov.protege_questions),
                 "topics_without_evidence": list(cov.topics_without_evidence),
+                "exit_interview": cov.exit_interview,
             },
         }
+
+
+def has_left(expert: Expert, today: dt.date) -> bool:
+    """A leaving date in the past means the expert has left (not a score of 5)."""
+    return expert.leaving_on is not None and expert.leaving_on < today
 
 
 def attrition_score(expert: Expert, config: Config, today: dt.date) -> tuple[int, str, int | None]:
@@ -123,8 +139,12 @@ def not_captured_questions(ws: Workspace) -> list[dict]:
 
 
 def _session_text(ws: Workspace, session: Session) -> str:
-    parts = [a.question + " " + a.text for a in session.answers if a.text]
+    """What the expert said or wrote: typed answers (not the questions put to them), notes,
+    observed steps and the transcript."""
+    parts = [a.text for a in session.answers if a.text.strip() and a.status != "skipped"]
     parts += [f"{s.action} {s.key_point} {s.reason}" for s in session.steps]
+    if session.notes.strip():
+        parts.append(session.notes)
     path = ws.session_dir(session.id) / transcript_model.TRANSCRIPT_NAME
     if path.is_file():
         parts += [seg.text for seg in transcript_model.load(path).segments]
@@ -140,9 +160,22 @@ def _recorded_hours(ws: Workspace, session: Session) -> float:
     return max(transcript.duration, end) / 3600
 
 
-def _has_evidence(topic: str, text: str) -> bool:
-    words = [w for w in re.findall(r"[a-z0-9]+", topic.lower()) if len(w) > 2]
-    return bool(words) and all(re.search(rf"\b{re.escape(w)}", text) for w in words)
+def _has_evidence(topic: str, said: set[str]) -> bool:
+    """Every content word of the topic was said, in any inflection ("pump seals" ~ "seal")."""
+    from tacit.index import lexical
+
+    words = set(lexical.tokens(topic))
+    return bool(words) and words <= said
+
+
+def guide_type(ws: Workspace, guide_name: str) -> str:
+    """What method a guide follows: its `type`, else its name (built-ins and their copies)."""
+    from tacit.interviews import guides
+
+    try:
+        return guides.get(ws, guide_name).type or guide_name
+    except TacitError:
+        return guide_name
 
 
 def _guide_sections(ws: Workspace, guide_name: str) -> list[str]:
@@ -179,8 +212,11 @@ def coverage(ws: Workspace, expert: Expert, asked: list[dict] | None = None) -> 
     )
     asked = not_captured_questions(ws) if asked is None else asked
     protege = tuple(q["question"] for q in asked if expert.slug in (q.get("experts") or []))
-    text = " ".join(_session_text(ws, s) for s in held)
-    missing = tuple(t for t in expert.topics if not _has_evidence(t, text))
+    from tacit.index import lexical
+
+    said = set(lexical.tokens(" ".join(_session_text(ws, s) for s in held)))
+    missing = tuple(t for t in expert.topics if not _has_evidence(t, said))
+    exit_held = any(s.guide and guide_type(ws, s.guide) == EXIT_INTERVIEW for s in held)
     return Coverage(
         sessions=len(held),
         observations=sum(1 for s in held if s.kind == "observation"),
@@ -191,6 +227,7 @@ def coverage(ws: Workspace, expert: Expert, asked: list[dict] | None = None) -> 
         protege_questions=protege,
         topics_without_evidence=missing,
         topics_total=len(expert.topics),
+        exit_interview=exit_held,
     )
 
 
@@ -203,7 +240,10 @@ def assess(ws: Workspace, today: dt.date | None = None) -> list[RiskRow]:
         attrition, source, days = attrition_score(expert, ws.config, today)
         score = attrition * expert.position_risk
         cov = coverage(ws, expert, asked)
-        level = band(score, ws.config)
+        left = has_left(expert, today)
+        if left:  # what they knew and did not record is gone: nothing left to score
+            attrition, score = 0, 0
+        level = LEFT if left else band(score, ws.config)
         rows.append(
             RiskRow(
                 expert,
@@ -214,12 +254,14 @@ def assess(ws: Workspace, today: dt.date | None = None) -> list[RiskRow]:
                 score,
                 level,
                 cov,
-                flag=level == "high" and cov.share < 0.5,
+                flag=level == "high" and cov.share < LOW_COVERAGE,
+                left=left,
             )
         )
     far = 10**6
     rows.sort(
         key=lambda r: (
+            r.left,
             -r.score,
             r.days_to_departure if r.days_to_departure is not None else far,
             r.coverage.share,

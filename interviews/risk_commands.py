@@ -21,16 +21,20 @@ def risk_command(as_json: bool = JSON) -> None:
         return
     grid = Table(header_style="bold")
     for column in ("expert", "days", "attr", "pos", "score", "band", "covered", "open", "flag"):
-        grid.add_column(column, no_wrap=column in ("expert", "flag", "covered"))
+        grid.add_column(column, no_wrap=column in ("expert", "days", "flag", "covered"))
     for r in rows:
         c = r.coverage
-        style = {"high": "red", "medium": "yellow"}.get(r.band, "")
+        style = {"high": "red", "medium": "yellow", "left": "dim"}.get(r.band, "")
+        if r.left:
+            days = f"left {r.left_on}"
+        else:
+            days = "" if r.days_to_departure is None else str(r.days_to_departure)
         grid.add_row(
             r.expert.name,
-            "" if r.days_to_departure is None else str(r.days_to_departure),
-            str(r.attrition),
+            days,
+            "" if r.left else str(r.attrition),
             str(r.position_risk),
-            str(r.score),
+            "" if r.left else str(r.score),
             f"[{style}]{r.band}[/]" if style else r.band,
             f"{c.share:.0%}",
             str(len(c.open_questions) + len(c.protege_questions)),
@@ -44,12 +48,15 @@ def plan_command(
     as_json: bool = JSON,
 ) -> None:
     """The capture backlog: whom to see next, with which guide and agenda."""
-    planned = backlog.plan(workspace.current(), weeks=weeks)
+    from rich.markup import escape
+
+    ws = workspace.current()
+    planned = backlog.plan(ws, weeks=weeks)
     if as_json:
         print_json([p.to_json() for p in planned])
         return
     if not planned:
-        message("nothing to schedule: every expert is covered or gone")
+        message("nothing to schedule: every expert is covered or has left")
     for p in planned:
         late = "" if p.before_departure else "  [bold red](after their departure!)[/]"
         out.print(
@@ -58,6 +65,13 @@ def plan_command(
         )
         for item in p.agenda:
             out.print(f"    - {item}", markup=False)
+    for r in backlog.departed(ws):
+        uncaptured = len(r.coverage.topics_without_evidence)
+        out.print(
+            f"[dim]left {r.left_on}[/] {escape(r.expert.name)}: not scheduled"
+            + (f" ({uncaptured} topic(s) never captured)" if uncaptured else ""),
+            highlight=False,
+        )
 
 
 def report_command(

@@ -121,7 +121,9 @@ def test_not_captured_question_reaches_coverage_and_plan(kb, run):
 def test_plan_schedules_highest_risk_first_and_skips_the_departed(kb, run):
     _experts(run)
     assert (
-        run("expert", "add", "Gus Gone", "--leaving-on", _day(-3), "--position-risk", "5").exit_code
+        run(
+            "expert", "add", "Gus Gone", "--leaving-on", _day(-3), "--left", "--position-risk", "5"
+        ).exit_code
         == 0
     )
     planned = backlog.plan(kb, weeks=1, today=TODAY)
