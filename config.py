@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
         "phones": True,
         "redact_originals": False,
     },
+    "team": {
+        "interviewer": "",  # who asks, when a session names nobody (a speaker name)
+    },
     "risk": {
         "attrition_days": [90, 180, 365],  # <= 90 days: 5, <= 180: 4, <= 365: 3, later: 2
         "attrition_later": 2,
@@ -80,6 +83,9 @@ patterns = []        # regular expressions
 emails = true
 phones = true
 redact_originals = false
+
+[team]
+interviewer = ""     # who asks in interviews when a session names nobody, e.g. "Priya Shah"
 
 [risk]
 attrition_days = [90, 180, 365]
@@ -253,12 +259,16 @@ def _settings_models():
         high: Annotated[int, Field(ge=1, le=25)]
         medium: Annotated[int, Field(ge=1, le=25)]
 
+    class Team(Record):
+        interviewer: Annotated[str, StringConstraints(max_length=48)]
+
     class Settings(Record):
         name: Text
         models: Models
         index: Index
         recording: Recording
         redaction: Redaction
+        team: Team
         risk: Risk
 
     return Settings

@@ -16,6 +16,12 @@ EXPERT = typer.Option(None, "--expert", help="The expert's slug (needed for a ne
 KIND = typer.Option("interview", "--kind", help="interview or observation.")
 TITLE = typer.Option(None, "--title", help="A title for the new session.")
 CONSENT = typer.Option(None, "--consent", help="Consent given, by whom, for what use.")
+INTERVIEWER = typer.Option(
+    None,
+    "--interviewer",
+    help="The speaker who asks (a speaker name): kept out of the expert's evidence "
+    "(default: [team] interviewer in tacit.toml).",
+)
 
 
 def transcribe(
@@ -24,6 +30,7 @@ def transcribe(
     kind: str = KIND,
     title: str = TITLE,
     consent: str = CONSENT,
+    interviewer: str = INTERVIEWER,
     media_file: Path = typer.Option(
         None, "--media", help="Attach this recording to the session first."
     ),
@@ -67,6 +74,7 @@ def transcribe(
         kind=kind,
         title=title,
         consent=consent,
+        interviewer=interviewer,
         media=media_file,
         model=model,
         device=device,
@@ -170,6 +178,7 @@ def import_transcript(
     title: str = TITLE,
     consent: str = CONSENT,
     fmt: str = typer.Option(None, "--format", help="vtt, srt, txt or json (default: from .ext)."),
+    interviewer: str = INTERVIEWER,
     as_json: bool = JSON,
 ) -> None:
     """Make a session from a transcript made elsewhere (times and speakers kept)."""
@@ -178,8 +187,9 @@ def import_transcript(
     ws = workspace.current()
     with workspace.records_lock(ws):
         session, transcript = library.import_file(
-            ws, file, expert, kind=kind, title=title, consent=consent, fmt=fmt
-        )
+            ws, file, expert, kind=kind, title=title, consent=consent, fmt=fmt,
+            interviewer=interviewer,
+        )  # fmt: skip
     if as_json:
         print_json(
             {

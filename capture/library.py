@@ -102,6 +102,12 @@ def speaker_name(name: str) -> str:
     return name
 
 
+def interviewer_for(ws: Workspace, given: str | None) -> str:
+    """--interviewer NAME, else [team] interviewer in tacit.toml, else nobody ("")."""
+    name = given if given is not None else ws.config.section("team")["interviewer"]
+    return speaker_name(name) if name and name.strip() else ""
+
+
 def rename_speakers(ws: Workspace, session_id: str, mapping: dict[str, str]) -> Transcript:
     transcript = load_transcript(ws, session_id)
     unknown = [name for name in mapping if name not in transcript.speakers]
@@ -146,11 +152,15 @@ def require_expert(ws: Workspace, expert: str | None) -> str:
 
 def new_session(
     ws: Workspace, expert: str | None, *, kind: str, title: str | None, consent: str | None,
-    label: str, started: str | None = None,
+    label: str, started: str | None = None, interviewer: str | None = None,
 ) -> Session:  # fmt: skip
     """A session for a recording or transcript made elsewhere; the expert must exist."""
     expert = require_expert(ws, expert)
-    fields: dict[str, Any] = {"title": title or "", "consent": consent_record(consent)}
+    fields: dict[str, Any] = {
+        "title": title or "",
+        "consent": consent_record(consent),
+        "interviewer": interviewer_for(ws, interviewer),
+    }
     if started:
         fields["started"] = started
     return sessions.create(ws, expert, kind, label, **fields)
@@ -170,7 +180,7 @@ def attach_media(ws: Workspace, session: Session, source: Path, media: Media) ->
 
 def import_file(
     ws: Workspace, path: Path, expert: str, *, kind: str = "interview", title: str | None = None,
-    consent: str | None = None, fmt: str | None = None,
+    consent: str | None = None, fmt: str | None = None, interviewer: str | None = None,
 ) -> tuple[Session, Transcript]:  # fmt: skip
     """A new session from a transcript made elsewhere; the original is kept under imported/."""
     path = Path(path)
@@ -180,9 +190,11 @@ def import_file(
     transcript = formats.read(path, fmt)  # parse before creating anything
     duration = max(s.end for s in transcript.segments)
     transcript = replace(transcript, source=f"imported:{fmt}", duration=duration)
+    interviewer = interviewer_for(ws, interviewer)  # a bad name fails before anything is made
     session = new_session(
-        ws, expert, kind=kind, title=title, consent=consent, label=title or path.stem
-    )
+        ws, expert, kind=kind, title=title, consent=consent, label=title or path.stem,
+        interviewer=interviewer,
+    )  # fmt: skip
     try:
         copy_file(path, ws.session_dir(session.id) / "imported" / file_name(path, "transcript"))
         save_transcript(ws, session.id, transcript)

@@ -24,6 +24,7 @@ class Request:
     model: str | None = None
     device: str | None = None
     language: str | None = None
+    interviewer: str | None = None  # --interviewer NAME (default: [team] interviewer)
     run: pipeline.RunOptions = field(default_factory=pipeline.RunOptions)
 
 
@@ -62,6 +63,7 @@ def _new_session_for(
         consent=request.consent,
         label=request.title or path.stem,
         started=_started(checked.probe),
+        interviewer=request.interviewer,
     )
     offset = request.run.offset if request.run.offset is not None else 0.0
     source = "given" if request.run.offset is not None else "session"
@@ -91,6 +93,9 @@ def resolve(ws: Workspace, request: Request) -> Started:
         session, checked = _new_session_for(ws, path, request)
         return Started(session.id, True, session.media[-1].file, checked)
     session = sessions.get(ws, target)
+    if request.interviewer is not None:
+        interviewer = library.interviewer_for(ws, request.interviewer)
+        session = sessions.update(ws, session, interviewer=interviewer)
     if request.media is not None:
         session, checked = _attach(ws, session, Path(request.media).expanduser(), request)
         return Started(session.id, False, session.media[-1].file, checked)
@@ -112,6 +117,8 @@ def transcribe(
         raise TacitError(f"--kind must be interview or observation, not {request.kind!r}")
     if request.run.channels not in pipeline.CHANNEL_MODES:
         raise TacitError(f"--channels must be auto, split or mix, not {request.run.channels!r}")
+    if request.interviewer is not None:
+        library.interviewer_for(ws, request.interviewer)  # a bad name: refused first
     if transcriber is None:  # model and device are checked before anything is written
         options = engine.options_from_config(
             ws.config, model=request.model, device=request.device, language=request.language

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tacit.workspace import Workspace
 
 # Bump whenever the chunks made from the same files change: the manifest then asks for --rebuild.
-CHUNKER_VERSION = 2  # 2: sentence marks; follow-up notes are not chunked
+CHUNKER_VERSION = 3  # 2: sentence marks; follow-up notes are not chunked; 3: interviewer
 
 # A passage closes at a turn change once it holds this share of chunk_words (so an exchange
 # stays together), and before a sentence that would take it past chunk_words.
@@ -62,6 +62,7 @@ class Chunk:
     # each sentence of text: (character offset, start, end) in the chunk's time base; the
     # answer cites the moment of the sentence it quotes, not the chunk's first second
     marks: tuple[tuple[int, float | None, float | None], ...] = ()
+    interviewer: str = ""  # the session's interviewer (a speaker name): not the expert's words
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -264,6 +265,7 @@ class _Context:
         fields["question"] = redact(fields.get("question", ""))
         fields["section"] = redact(fields.get("section", ""))
         fields["speakers"] = tuple(redact(s) for s in fields["speakers"])
+        fields["interviewer"] = redact(session.interviewer) if session.interviewer else ""
         base = Chunk(
             id="",
             session=session.id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tacit.errors import UsageError
+from tacit.index import quoting
 from tacit.index.answers import Suggestion, exact_code_match, excerpt, known_experts, threshold_for
 from tacit.index.terms import content_terms, stem
 from tacit.interviews.experts import Expert
@@ -127,6 +128,7 @@ def who_knows(
     hits = retriever.search(topic, k=wide, filters=filters)
     if not filters.include_restricted:
         hits = [h for h in hits if not h.chunk.restricted]
+    hits = [h for h in hits if not quoting.interviewer_only(h.chunk)]  # nobody's evidence
     scored = relevant_hits(topic, hits, threshold_for(ws))
     people = known_experts(ws)
     similar = topic_similarity(getattr(retriever, "embedder", None), topic, people.values())

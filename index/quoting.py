@@ -38,6 +38,7 @@ class Said:
     end: float | None
     prompt: str  # what another speaker said just before this line (the question it answers)
     guide: bool = False  # a guide's question shown with a typed answer: nobody's words
+    interviewer: bool = False  # said by the session's interviewer: never quoted as an answer
 
 
 def _line_speaker(chunk: Any, line: str, expert_name: str) -> tuple[str, int]:
@@ -68,6 +69,7 @@ def sentences_of(chunk: Any, expert_name: str = "") -> list[Said]:
             lines[-1] = (guide, who, body + "\n" + line, offset)
         at += len(line) + 1
     marks = sorted(chunk.marks or ())
+    asker = getattr(chunk, "interviewer", "")
     found: list[Said] = []
     for turn, (guide, speaker, body, offset) in enumerate(lines):
         before = lines[turn - 1] if turn else None
@@ -98,6 +100,7 @@ def sentences_of(chunk: Any, expert_name: str = "") -> list[Said]:
                         end,
                         prompt,
                         guide,
+                        bool(asker) and speaker == asker,
                     )
                 )
     return found
@@ -129,13 +132,21 @@ def scorer(
 
 
 def quotable(said: Said) -> bool:
-    """A sentence that may be quoted as an answer: someone's words, not a guide's prompt."""
-    return not said.guide and len(said.text.split()) >= MIN_WORDS
+    """A sentence that may be quoted as an answer: someone's words, not a guide's prompt nor
+    the session's interviewer's."""
+    return not said.guide and not said.interviewer and len(said.text.split()) >= MIN_WORDS
+
+
+def interviewer_only(chunk: Any) -> bool:
+    """A passage only the session's interviewer speaks in: no evidence of what anyone knows."""
+    asker = getattr(chunk, "interviewer", "")
+    return bool(asker) and chunk.source == "transcript" and set(chunk.speakers) <= {asker}
 
 
 def best_sentence(chunk: Any, expert_name: str, score: Callable[..., float]) -> Said | None:
     """The sentence of a chunk that best answers the question: the excerpt starts there."""
     found = [s for s in sentences_of(chunk, expert_name) if not s.guide]
+    found = [s for s in found if not s.interviewer] or found
     if not found:
         return None
     speaks = expert_name in {s.speaker for s in found}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tacit import validation, workspace
-from tacit.capture import media
+from tacit.capture import library, media
 from tacit.errors import GuideError, NotFound, TacitError
 from tacit.interviews import consent as consent_module
 from tacit.interviews import experts, guides, observe, recorder, runner, sessions
@@ -33,6 +33,7 @@ class Request:
     offset: float | None = None  # --offset SECONDS for that recording
     record: bool = False  # --record: capture the microphone with ffmpeg
     restricted: bool = False
+    interviewer: str | None = None  # --interviewer NAME (default: [team] interviewer)
 
     def __post_init__(self) -> None:
         validation.seconds(self.offset, "--offset", negative=True)
@@ -75,6 +76,7 @@ def start(ws: Workspace, req: Request, term: Terminal | None) -> Session:
     if req.answers is not None:
         doc = runner.read_answers_file(req.answers, guide, steps_allowed=req.kind == "observation")
         observe.steps_from_file(doc, lambda: 0.0, 1)  # a bad step fails before anything is made
+    interviewer = library.interviewer_for(ws, req.interviewer)
     consent = _consent(req, doc, expert.name, term if doc is None else None)
     _check_recording(consent, req.record, req.recording, doc)
     if req.recording is not None:
@@ -94,6 +96,7 @@ def start(ws: Workspace, req: Request, term: Terminal | None) -> Session:
             task=req.task,
             consent=consent,
             restricted=req.restricted,
+            interviewer=interviewer,
             answers=runner.initial_answers(guide),
         )
     if term is not None and doc is None:

@@ -31,6 +31,8 @@ def session_body(session: Session) -> str:
         f"- Status: {session.status}",
         f"- Consent: {_consent(session.consent)}",
     ]
+    if session.interviewer:
+        lines.append(f"- Interviewer: {session.interviewer}")
     if session.task:
         lines.append(f"- Task: {session.task}")
     if session.guide:

@@ -87,6 +87,12 @@ def interview_start(
     offset: float = OFFSET,
     record: bool = RECORD,
     restricted: bool = RESTRICTED,
+    interviewer: str = typer.Option(
+        None,
+        "--interviewer",
+        help="Who asks (a speaker name): their words are kept out of the expert's evidence "
+        "(default: [team] interviewer in tacit.toml).",
+    ),
 ) -> None:
     """Start an interview: consent first, then the guide one question at a time."""
     request = interview.Request(
@@ -99,6 +105,7 @@ def interview_start(
         offset=offset,
         record=record,
         restricted=restricted,
+        interviewer=interviewer,
     )
     _report(interview.start(workspace.current(), request, _terminal(answers)))
 

@@ -61,6 +61,7 @@ class Session:
     steps: tuple[Step, ...] = ()
     notes: str = ""
     steps_done: bool = False  # observations: the step log was closed with `done`
+    interviewer: str = ""  # the speaker who asks: kept out of the expert's evidence
 
     @property
     def consent_status(self) -> str:
@@ -71,6 +72,8 @@ class Session:
         data["media"] = [asdict(m) for m in self.media]
         data["answers"] = [asdict(a) for a in self.answers]
         data["steps"] = [asdict(s) for s in self.steps]
+        if not self.interviewer:
+            del data["interviewer"]  # sessions without one read as before
         return data
 
 
@@ -127,6 +130,7 @@ def _models():
         steps: list[StepRecord] | None = Field(default=None, max_length=100_000)
         notes: Text = ""
         steps_done: bool = False
+        interviewer: Text = ""
 
     _SessionRecord = SessionRecord
     return SessionRecord
@@ -174,6 +178,7 @@ def _build(meta: dict[str, Any], body: str, path: Path) -> Session:
         steps=tuple(Step(**s.model_dump()) for s in record.steps or ()),
         notes=record.notes,
         steps_done=record.steps_done,
+        interviewer=record.interviewer,
     )
 
 

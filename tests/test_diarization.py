@@ -109,3 +109,66 @@ def test_an_old_transcript_without_speaker_settings_still_loads(tmp_path):
     path.write_text(json.dumps(old))
     loaded = transcript_model.load(path)
     assert loaded.speakers == ["SPEAKER_1"] and "speakers" not in loaded.settings
+
+
+GLYCOL = (
+    "So the glycol chiller defrost cycle runs every six hours on the roof units, I read. "
+    "The heater strips on the glycol chiller coil come on and the fans stop until it thaws. "
+    "Thanks, now tell me about the feed pumps."
+)
+PUMPS = (
+    "The feed pumps cavitate when the deaerator level runs low, you hear gravel in the "
+    "casing. Raise the level setpoint before you touch the pump, and check the strainer."
+)
+
+
+def _import(run, tmp_path, expert: str, turns, *args: str) -> str:
+    segments, clock = [], 0.0
+    for speaker, text in turns:
+        length = len(text.split()) / 2.5
+        segments.append({"start": clock, "end": clock + length, "speaker": speaker, "text": text})
+        clock += length + 1.0
+    path = tmp_path / f"{expert}.json"
+    path.write_text(json.dumps({"segments": segments}))
+    result = run("import", path, "--expert", expert, *args, "--json")
+    assert result.exit_code == 0, result
+    return json.loads(result.stdout)["id"]
+
+
+def test_ask_expert_and_who_knows_leave_the_interviewers_words_out(run, kb, tmp_path):
+    toml = kb.root / "tacit.toml"
+    toml.write_text(toml.read_text().replace("chunk_words = 90", "chunk_words = 30"))
+    for name in ("Maria Lopez", "Tom Reyes"):
+        assert run("expert", "add", name).exit_code == 0
+    turns = [("Priya Shah", GLYCOL), ("Maria Lopez", PUMPS)]
+    maria = _import(run, tmp_path, "maria-lopez", turns, "--interviewer", "Priya Shah")
+    # the same talk in a session that names no interviewer: every speaker's words count
+    tom = _import(run, tmp_path, "tom-reyes", [("Priya Shah", GLYCOL), ("Tom Reyes", PUMPS)])
+    assert "interviewer: Priya Shah" in (kb.session_dir(maria) / "session.md").read_text()
+    assert run("index").exit_code == 0
+    topic = "glycol chiller defrost cycle"
+    ranked = json.loads(run("who-knows", topic, "--json").stdout)["experts"]
+    assert [r["slug"] for r in ranked if r["passages"]] == ["tom-reyes"]
+    for expert, session, counted in (("maria-lopez", maria, False), ("tom-reyes", tom, True)):
+        asked = run("ask", "how does the glycol chiller defrost?", "--expert", expert,
+                    "--json", "--no-log")  # fmt: skip
+        assert asked.exit_code == 0, asked
+        answer = json.loads(asked.stdout)
+        quoted = [r for r in answer["results"] if "glycol" in r["text"]]
+        assert all(r["session"] == session for r in answer["results"]), answer
+        assert bool(quoted) is counted, answer
+        assert ("glycol" in answer["answer"]) is counted, answer
+        if not counted:
+            assert all(r["speaker"] != "Priya Shah" for r in answer["results"]), answer
+    # the expert's own words are still evidence
+    ranked = json.loads(run("who-knows", "feed pump cavitation", "--json").stdout)["experts"]
+    assert {"maria-lopez", "tom-reyes"} <= {r["slug"] for r in ranked if r["passages"]}
+
+
+def test_a_bad_interviewer_name_is_refused_before_anything_is_made(run, kb, tmp_path):
+    assert run("expert", "add", "Maria Lopez").exit_code == 0
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"segments": [{"start": 0, "end": 1, "text": "Hi."}]}))
+    result = run("import", path, "--expert", "maria-lopez", "--interviewer", "<script>")
+    assert result.exit_code == 1 and "speaker name" in result.stderr
+    assert not list(kb.sessions_dir.glob("*"))
