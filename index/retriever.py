@@ -30,7 +30,8 @@ METHODS = ("hybrid", "dense", "lexical")
 #   SPEAKER_WEIGHT a question that names a speaker ("what did Marketing think") lifts passages
 #                  by their share of that speaker's words, and SPEAKER_ABSENT is taken from
 #                  sessions where that speaker never speaks.
-# On QMSum train (40 meetings) hit@5 went 0.382 -> 0.476 against the old min-max fusion.
+# On QMSum train (40 meetings) hit@5 went from 0.382 with min-max fusion of two 40-candidate
+# pools to 0.443, moment@5 to 0.443.
 DENSE_WEIGHT = 0.5
 SESSION_WEIGHT = 2.0
 SESSION_TOP = 5
