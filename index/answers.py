@@ -16,7 +16,7 @@ from tacit import privacy
 from tacit.errors import UsageError
 from tacit.fileio import append_line
 from tacit.index import quoting
-from tacit.index.terms import content_terms, is_code
+from tacit.index.terms import content_terms, is_code, worth_an_agenda
 from tacit.interviews import experts as experts_module
 from tacit.workspace import Workspace
 
@@ -344,6 +344,8 @@ def log_question(ws: Workspace, answer: Answer, filters: Any = None) -> dict[str
         "not_captured": answer.not_captured,
         "experts": [s.slug for s in answer.experts],
         "cited": [] if answer.not_captured else [r.chunk_id for r in answer.results],
+        # not captured and worth an expert's time: reaches their agenda (junk and typos do not)
+        "open_question": answer.not_captured and worth_an_agenda(answer.query),
     }
     append_line(ws.questions_log, json.dumps(entry, ensure_ascii=False))
     return entry

@@ -52,3 +52,23 @@ def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     if not parts:
         return None
     return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(parts) + r")[A-Za-z0-9'-]*", re.IGNORECASE)
+
+
+CHAT_WORDS = frozenset({"quit", "q", "exit", "expert", "kind", "session", "play", "help", "bye"})
+
+
+def looks_like_chat_command(text: str) -> bool:
+    """A chat command typed wrong (`;quit`, `/help`, `expert maria`, `play 2`), not a question."""
+    words = text.strip().split()
+    if not words:
+        return False
+    first = words[0].lstrip(":;/\\.!").lower()
+    if words[0][0] in ":;/\\!" and len(words) <= 3:
+        return True
+    return first in CHAT_WORDS and len(words) <= 2 and "?" not in text
+
+
+def worth_an_agenda(question: str) -> bool:
+    """Whether a question the KB could not answer should reach an expert's agenda: it has
+    content words ("and what should I not do?" has none) and is no chat command."""
+    return bool(content_terms(question)) and not looks_like_chat_command(question)

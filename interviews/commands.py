@@ -163,11 +163,35 @@ def expert_edit(
 
 
 @expert_app.command("agenda")
-def expert_agenda(slug: str, as_json: bool = JSON) -> None:
-    """The agenda for the next session: open questions first, then sections never covered."""
+def expert_agenda(
+    slug: str,
+    done: str = typer.Option(None, "--done", metavar="ID", help="Mark an item captured."),
+    dismiss: str = typer.Option(None, "--dismiss", metavar="ID", help="Drop an item for good."),
+    reason: str = typer.Option("", "--reason", help="Why it is dismissed (with --dismiss)."),
+    as_json: bool = JSON,
+) -> None:
+    """The agenda for the next session: open questions first, then sections never covered.
+
+    Each item shows its id; --done ID or --dismiss ID keeps it off later agendas and plans."""
+    from tacit.errors import UsageError
     from tacit.interviews import agenda as agenda_core
 
-    plan = agenda_core.agenda(workspace.current(), slug)
+    ws = workspace.current()
+    if done and dismiss:
+        raise UsageError("give --done or --dismiss, not both")
+    if reason and not dismiss:
+        raise UsageError("--reason goes with --dismiss")
+    if done or dismiss:
+        with workspace.records_lock(ws):
+            entry = agenda_core.close(
+                ws, slug, done or dismiss, "done" if done else "dismissed", reason
+            )
+        if as_json:
+            print_json(entry)
+        else:
+            message(f"{entry['action']}: {entry['item']} ({entry['id']})")
+        return
+    plan = agenda_core.agenda(ws, slug)
     if as_json:
         print_json(plan.to_json())
         return
@@ -189,6 +213,7 @@ def _print_agenda(plan) -> None:
         where = f"{item.session} · {item.qid}" if item.session else f"first asked {item.asked}"
         if item.times_asked > 1:
             where += f" · asked {item.times_asked} times"
+        where += f" · id {item.id}"
         cell = Text(f"[{labels.get(item.source, item.source)}] {item.question}\n")
         cell.append(where, style="dim")
         if item.note:
@@ -203,7 +228,7 @@ def _print_agenda(plan) -> None:
             guide = section.guide
             begun = " (begun)" if section.guide_used else ""
             out.print(Text(f"  {section.guide}{begun}: {section.guide_title}"))
-        out.print(Text(f"     - {section.title} ({section.questions} questions)"))
+        out.print(Text(f"     - {section.title} ({section.questions} questions) · id {section.id}"))
     if plan.unreadable_log_lines:
         message(f"skipped {plan.unreadable_log_lines} unreadable line(s) in questions.jsonl")
 

@@ -125,6 +125,8 @@ def band(score: int, config: Config) -> str:
 
 def not_captured_questions(ws: Workspace) -> list[dict]:
     """Protégé questions the KB could not answer, from questions.jsonl (bad lines skipped)."""
+    from tacit.interviews import agenda
+
     if not ws.questions_log.is_file():
         return []
     found = []
@@ -133,7 +135,7 @@ def not_captured_questions(ws: Workspace) -> list[dict]:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut by a crash must not hide the rest
-        if isinstance(entry, dict) and entry.get("not_captured"):
+        if agenda.is_open_question(entry):
             found.append(entry)
     return found
 
@@ -207,11 +209,22 @@ def coverage(ws: Workspace, expert: Expert, asked: list[dict] | None = None) -> 
         )
         sections_total += len(titles)
         sections_answered += len(answered & set(titles))
+    from tacit.interviews import agenda
+
+    closed = agenda.closed_ids(ws, expert.slug)  # done or dismissed on the agenda
     open_questions = tuple(
-        a.question for s in held for a in s.answers if a.status in ("skipped", "follow-up")
+        a.question
+        for s in held
+        for a in s.answers
+        if a.status in ("skipped", "follow-up") and f"{s.guide or s.id}/{a.qid}" not in closed
     )
     asked = not_captured_questions(ws) if asked is None else asked
-    protege = tuple(q["question"] for q in asked if expert.slug in (q.get("experts") or []))
+    protege = tuple(
+        str(q["question"])
+        for q in asked
+        if expert.slug in (q.get("experts") or [])
+        and agenda.asked_id(str(q["question"])) not in closed
+    )
     from tacit.index import lexical
 
     said = set(lexical.tokens(" ".join(_session_text(ws, s) for s in held)))
@@ -231,33 +244,36 @@ def coverage(ws: Workspace, expert: Expert, asked: list[dict] | None = None) -> 
     )
 
 
+def row_for(
+    ws: Workspace, expert: Expert, today: dt.date, asked: list[dict] | None = None
+) -> RiskRow:
+    """One expert's risk and coverage."""
+    attrition, source, days = attrition_score(expert, ws.config, today)
+    score = attrition * expert.position_risk
+    cov = coverage(ws, expert, asked)
+    left = has_left(expert, today)
+    if left:  # what they knew and did not record is gone: nothing left to score
+        attrition, score = 0, 0
+    level = LEFT if left else band(score, ws.config)
+    return RiskRow(
+        expert,
+        days,
+        attrition,
+        source,
+        expert.position_risk,
+        score,
+        level,
+        cov,
+        flag=level == "high" and cov.share < LOW_COVERAGE,
+        left=left,
+    )
+
+
 def assess(ws: Workspace, today: dt.date | None = None) -> list[RiskRow]:
     """Every expert, highest knowledge-loss risk first (ties: soonest departure, least covered)."""
     today = today or dt.date.today()
     asked = not_captured_questions(ws)
-    rows = []
-    for expert in experts_module.list_all(ws):
-        attrition, source, days = attrition_score(expert, ws.config, today)
-        score = attrition * expert.position_risk
-        cov = coverage(ws, expert, asked)
-        left = has_left(expert, today)
-        if left:  # what they knew and did not record is gone: nothing left to score
-            attrition, score = 0, 0
-        level = LEFT if left else band(score, ws.config)
-        rows.append(
-            RiskRow(
-                expert,
-                days,
-                attrition,
-                source,
-                expert.position_risk,
-                score,
-                level,
-                cov,
-                flag=level == "high" and cov.share < LOW_COVERAGE,
-                left=left,
-            )
-        )
+    rows = [row_for(ws, expert, today, asked) for expert in experts_module.list_all(ws)]
     far = 10**6
     rows.sort(
         key=lambda r: (

@@ -553,9 +553,9 @@ def test_agenda_lists_open_questions_then_sections_never_covered(small, run, tmp
     sections = [(s["guide"], s["section"]) for s in plan["sections"]]
     assert ("exit-interview", role) not in sections  # covered
     assert sections[0] == ("exit-interview", "decisions-only-you-make")  # begun guide first
-    assert ("critical-decision", "sweep-1-incident-account") in sections
-    assert ("small", "pumps") in sections  # the KB's own guides count too
-    assert not any(guide == "job-breakdown" for guide, _s in sections)
+    # only the guides used with Maria or planned next for her (the plan picks the exit
+    # interview again for its open questions): not every guide, nor the KB's `small`
+    assert {guide for guide, _s in sections} == {"exit-interview"}
 
     text = run("expert", "agenda", "maria-lopez").stdout
     assert text.index("[follow-up]") < text.index("[skipped]") < text.index("[asked, not captured]")

@@ -110,3 +110,81 @@ def test_high_risk_with_low_coverage_is_flagged_not_when_covered(kb, run):
     sessions.create(kb, "ana-soon", "interview", "exit", answers=answers, guide="g")
     row = json.loads(run("risk", "--json").stdout)[0]
     assert row["coverage"]["share"] == 1.0 and row["flag"] is False
+
+
+def _log(kb, question: str, **extra) -> None:
+    from tacit.fileio import append_line
+
+    entry = {"time": "2026-11-20T10:00:00+00:00", "question": question, "filters": {}}
+    entry |= {"not_captured": True, "experts": ["ana-soon"], "cited": [], **extra}
+    append_line(kb.questions_log, json.dumps(entry))
+
+
+def test_agenda_dismiss_sticks_and_done_closes(kb, run):
+    assert run("expert", "add", "Ana Soon", "--leaving-on", _day(30)).exit_code == 0
+    answers = (
+        Answer("role/q1", "Role", "What do you do?", "", "skipped"),
+        Answer("role/q2", "Role", "Who covers nights?", "ask Bo", "follow-up"),
+    )
+    sessions.create(kb, "ana-soon", "interview", "exit", answers=answers, guide="g")
+    _log(kb, "How do I reset the flare igniter?")
+    shown = json.loads(run("expert", "agenda", "ana-soon", "--json").stdout)
+    ids = {q["question"]: q["id"] for q in shown["open_questions"]}
+    asked = ids["How do I reset the flare igniter?"]
+    assert asked.startswith("ask-") and ids["Who covers nights?"] == "g/role/q2"
+    assert asked in run("expert", "agenda", "ana-soon").stdout  # the id is shown to act on
+
+    result = run("expert", "agenda", "ana-soon", "--dismiss", asked, "--reason", "in the manual")
+    assert result.exit_code == 0, result
+    assert run("expert", "agenda", "ana-soon", "--done", "g/role/q2").exit_code == 0
+    _log(kb, "how do I reset the  FLARE igniter?")  # asked again by another protégé
+    shown = json.loads(run("expert", "agenda", "ana-soon", "--json").stdout)
+    assert [q["question"] for q in shown["open_questions"]] == ["What do you do?"]
+    assert shown["closed"] == 2
+    # risk and plan read the same marks
+    cov = json.loads(run("risk", "--json").stdout)[0]["coverage"]
+    assert cov["protege_questions"] == [] and cov["open_questions"] == ["What do you do?"]
+    kept = [json.loads(line) for line in (kb.experts_dir / "ana-soon.agenda.jsonl").open()]
+    assert [(m["action"], m["reason"]) for m in kept] == [
+        ("dismissed", "in the manual"),
+        ("done", ""),
+    ]
+    # bad ids and mixed flags: one line, non-zero, nothing written
+    for args in (
+        ("--done", "nope"),
+        ("--done", asked),
+        ("--done", "x", "--dismiss", "y"),
+        ("--done", "g/role/q1", "--reason", "r"),
+    ):
+        bad = run("expert", "agenda", "ana-soon", *args)
+        assert bad.exit_code != 0 and "Traceback" not in bad.output, args
+    assert len((kb.experts_dir / "ana-soon.agenda.jsonl").read_text().splitlines()) == 2
+    assert [e.slug for e in risk.experts_module.list_all(kb)] == ["ana-soon"]
+
+
+def test_agenda_lists_only_guides_used_or_planned(kb, run):
+    assert run("expert", "add", "Ana Soon", "--leaving-on", _day(30)).exit_code == 0
+    assert run("expert", "add", "Bo Other").exit_code == 0
+    assert run("guide", "new", "bos-guide").exit_code == 0  # another expert's custom guide
+    sessions.create(kb, "bo-other", "interview", "x", guide="bos-guide")
+    shown = json.loads(run("expert", "agenda", "ana-soon", "--json").stdout)
+    # nothing held yet: the plan's next guide for Ana is the exit interview, and only that
+    assert {s["guide"] for s in shown["sections"]} == {"exit-interview"}
+    bo = json.loads(run("expert", "agenda", "bo-other", "--json").stdout)
+    assert "bos-guide" in {s["guide"] for s in bo["sections"]}
+
+
+def test_junk_questions_do_not_reach_the_agenda(kb, run):
+    from tacit.index import answers as answers_core
+
+    assert run("expert", "add", "Ana Soon").exit_code == 0
+    suggestion = answers_core.Suggestion("ana-soon", "Ana Soon", "", "topic")
+    for question in ("and what should I not do?", ";quit", "expert ana", "Where is the flare key?"):
+        answer = answers_core.Answer(question, "", True, (), experts=(suggestion,))
+        answers_core.log_question(kb, answer)
+    lines = [json.loads(line) for line in kb.questions_log.open()]
+    assert len(lines) == 4  # every question is still in the history
+    assert [e["open_question"] for e in lines] == [False, False, False, True]
+    _log(kb, "/help")  # an older line without the key is checked when read
+    shown = json.loads(run("expert", "agenda", "ana-soon", "--json").stdout)
+    assert [q["question"] for q in shown["open_questions"]] == ["Where is the flare key?"]
