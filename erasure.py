@@ -323,6 +323,13 @@ def _carry_out(ws: Workspace, intent: dict) -> ForgetReport:
             refuse_links(path, ws.root)
             path.unlink()
             files += 1
+        from tacit.interviews import agenda
+
+        marks = agenda.marks_path(ws, expert)  # their agenda's done/dismissed items
+        if marks.is_file():
+            refuse_links(marks, ws.root)
+            marks.unlink()
+            files += 1
         from tacit.packs import forget as packs_forget
 
         notes += packs_forget.scrub_expert(ws, expert, names)

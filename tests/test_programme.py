@@ -188,3 +188,14 @@ def test_junk_questions_do_not_reach_the_agenda(kb, run):
     _log(kb, "/help")  # an older line without the key is checked when read
     shown = json.loads(run("expert", "agenda", "ana-soon", "--json").stdout)
     assert [q["question"] for q in shown["open_questions"]] == ["Where is the flare key?"]
+
+
+def test_forget_expert_removes_their_agenda_marks(kb, run):
+    assert run("expert", "add", "Ana Soon").exit_code == 0
+    _log(kb, "Where is the heron logbook kept?")
+    asked = json.loads(run("expert", "agenda", "ana-soon", "--json").stdout)["open_questions"]
+    assert run("expert", "agenda", "ana-soon", "--dismiss", asked[0]["id"]).exit_code == 0
+    assert (kb.experts_dir / "ana-soon.agenda.jsonl").is_file()
+    result = run("forget", "--expert", "ana-soon", "--yes")
+    assert result.exit_code == 0, result
+    assert not (kb.experts_dir / "ana-soon.agenda.jsonl").exists()
