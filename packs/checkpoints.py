@@ -3,13 +3,17 @@
 A checkpoint of week N is due start + N*7 days. It is *done* once its latest review passed it;
 a *redo* or no review at all is *late* after the due date and *on time* until then.
 The record is a plain YAML list, one mapping per review, rewritten atomically: it keeps every
-review (a redo and the pass that followed), so the history of the mentoring stays readable.
+review (a redo and the pass that followed), so the history of the mentoring stays readable,
+and the status and the mentor's report give that history in full. An outcome is recorded on
+or after the day of the review, never for a day to come; a review still to be held is written
+with `--planned` (outcome "planned"), shown in the history and as the next review, and it
+changes no state.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ from tacit.workspace import Workspace
 
 REVIEWS_FILE = "reviews.yaml"
 OUTCOMES = ("passed", "redo")
+PLANNED = "planned"  # a review set for a later day: no outcome yet
 ON_TIME, LATE, DONE = "on time", "late", "done"
 
 
@@ -30,7 +35,7 @@ ON_TIME, LATE, DONE = "on time", "late", "done"
 class Review:
     checkpoint: str
     by: str
-    outcome: str  # passed | redo
+    outcome: str  # passed | redo | planned
     date: dt.date
     note: str = ""
     recorded: str = ""  # when it was written down (ISO time), which may differ from date
@@ -58,7 +63,28 @@ class CheckpointStatus:
     reviewed_on: dt.date | None = None
     by: str = ""
     note: str = ""
-    reviews: int = 0
+    reviews: int = 0  # outcomes recorded (planned reviews not counted)
+    history: tuple[Review, ...] = ()  # every review, oldest first; `by` as a name
+    planned_on: dt.date | None = None  # the next planned review not yet held
+
+    @property
+    def passed_on(self) -> dt.date | None:
+        """The day it was first passed, while it stands passed."""
+        if self.state != DONE:
+            return None
+        held = [r for r in self.history if r.outcome in OUTCOMES]
+        redo = max((n for n, r in enumerate(held) if r.outcome == "redo"), default=-1)
+        return held[redo + 1].date  # the pass that followed the last redo
+
+    @property
+    def first_time(self) -> bool:
+        """Passed at its first review, no redo before."""
+        held = [r for r in self.history if r.outcome in OUTCOMES]
+        return bool(held) and held[0].outcome == "passed" and self.state == DONE
+
+    @property
+    def redos(self) -> int:
+        return sum(r.outcome == "redo" for r in self.history)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +99,10 @@ class CheckpointStatus:
             "by": self.by,
             "note": self.note,
             "reviews": self.reviews,
+            "redos": self.redos,
+            "passed_first_time": self.first_time,
+            "planned_on": self.planned_on.isoformat() if self.planned_on else None,
+            "history": [r.to_json() for r in self.history],
         }
 
 
@@ -116,7 +146,7 @@ def load_reviews(pack: Pack) -> list[Review]:
 def _review(entry: Any, path: Path, n: int) -> Review:
     try:
         outcome = str(entry["outcome"])
-        if outcome not in OUTCOMES:
+        if outcome not in (*OUTCOMES, PLANNED):
             raise ValueError(f"outcome {outcome!r}")
         day = entry["date"]
         return Review(
@@ -140,6 +170,7 @@ def record(
     outcome: str,
     note: str = "",
     date: dt.date | None = None,
+    planned: bool = False,
 ) -> Review:
     """Add one review to the pack's record. The caller holds the writer lock."""
     pack = load(ws, name)
@@ -147,14 +178,15 @@ def record(
     if item is None:
         ids = ", ".join(c.id for c in pack.items("checkpoints")) or "none"
         raise NotFound(f"pack {name!r} has no checkpoint {checkpoint!r}; its checkpoints: {ids}")
-    if outcome not in OUTCOMES:
-        raise TacitError(f"--outcome must be passed or redo, not {outcome!r}")
+    day = _review_day(outcome, date, planned)
+    if planned:
+        outcome = PLANNED
     reviewer = _reviewer(ws, by, item.reviewer)
     review = Review(
         checkpoint=checkpoint,
         by=reviewer,
         outcome=outcome,
-        date=date or dt.date.today(),
+        date=day,
         note=" ".join(note.split()),
         recorded=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
     )
@@ -164,6 +196,30 @@ def record(
     )
     atomic_write(reviews_path(pack), "# Checkpoint reviews, oldest first.\n" + text)
     return review
+
+
+def _review_day(outcome: str | None, date: dt.date | None, planned: bool) -> dt.date:
+    """Outcomes are for days that came; a review to come is --planned, with its date."""
+    from tacit.errors import UsageError
+
+    today = dt.date.today()
+    if planned:
+        if outcome:
+            raise UsageError("a --planned review has no --outcome yet")
+        if date is None or date < today:
+            raise UsageError("--planned needs the --date of the review, today or later")
+        return date
+    if not outcome:
+        raise UsageError("give --outcome passed or redo (or --planned with a --date)")
+    if outcome not in OUTCOMES:
+        raise TacitError(f"--outcome must be passed or redo, not {outcome!r}")
+    day = date or today
+    if day > today:
+        raise UsageError(
+            f"--date {day.isoformat()} is in the future: record the outcome on the day, "
+            "or plan the review with --planned"
+        )
+    return day
 
 
 def _reviewer(ws: Workspace, by: str, assigned: str) -> str:
@@ -189,9 +245,16 @@ def pack_status(ws: Workspace, pack: Pack, reviews: list[Review], today: dt.date
     people = {e.slug: e.name for e in experts_module.list_all(ws)}
     rows = []
     for item in pack.items("checkpoints"):
-        own = [r for r in reviews if r.checkpoint == item.id]
-        # the latest by review date; among reviews on one day, the last written down
-        latest = max(enumerate(own), key=lambda pair: (pair[1].date, pair[0]))[1] if own else None
+        # oldest first by review date; among reviews on one day, in the order written down
+        mine = sorted(
+            ((r.date, n, r) for n, r in enumerate(reviews) if r.checkpoint == item.id),
+            key=lambda entry: entry[:2],
+        )
+        history = tuple(replace(r, by=people.get(r.by, r.by)) for _d, _n, r in mine)
+        own = [r for r in history if r.outcome in OUTCOMES]
+        latest = own[-1] if own else None
+        ahead = [r.date for r in history if r.outcome == PLANNED and r.date >= today]
+        ahead = [d for d in ahead if latest is None or d > latest.date]
         due = pack.due(item.week or pack.weeks)
         if latest is not None and latest.outcome == "passed":
             state = DONE
@@ -207,9 +270,11 @@ def pack_status(ws: Workspace, pack: Pack, reviews: list[Review], today: dt.date
                 state=state,
                 outcome=latest.outcome if latest else "",
                 reviewed_on=latest.date if latest else None,
-                by=people.get(latest.by, latest.by) if latest else "",
+                by=latest.by if latest else "",
                 note=latest.note if latest else "",
                 reviews=len(own),
+                history=history,
+                planned_on=min(ahead) if ahead else None,
             )
         )
     return PackStatus(pack.name, pack.protege, pack.mentor, today, tuple(rows))

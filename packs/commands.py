@@ -101,11 +101,16 @@ def checkpoint_command(
     name: str = typer.Argument(..., help="The pack's name."),
     checkpoint: str = typer.Argument(..., help="The checkpoint's id (see `tacit pack status`)."),
     by: str = typer.Option(..., "--by", help="The reviewing expert (slug), or the named reviewer."),
-    outcome: str = typer.Option(..., "--outcome", help="passed or redo."),
+    outcome: str = typer.Option(None, "--outcome", help="passed or redo."),
     note: str = typer.Option("", "--note", help="What was seen; what to work on."),
     date: str = typer.Option(None, "--date", help="Day of the review, YYYY-MM-DD (default today)."),
+    planned: bool = typer.Option(
+        False, "--planned", help="A review to come on --date (no outcome yet)."
+    ),
 ) -> None:
-    """Record a checkpoint review (passed or redo) with its date."""
+    """Record a checkpoint review (passed or redo) with its date, or plan one (--planned).
+
+    Every review is kept: `pack status --json` and `pack report` give the history."""
     from tacit.packs import checkpoints
 
     ws = workspace.current()
@@ -118,6 +123,7 @@ def checkpoint_command(
             outcome=outcome,
             note=note,
             date=_day(date, "--date"),
+            planned=planned,
         )
     message(f"recorded: {checkpoint} {review.outcome} on {review.date.isoformat()} by {review.by}")
 

@@ -128,6 +128,25 @@ def _outcomes(state: PackStatus) -> list[str]:
             f"{escape_md(c.reviewer)} | {c.state} | {c.outcome or 'not reviewed'} | {reviewed} | "
             f"{escape_md(c.note) or '-'} |"
         )
+    return [*lines, "", *_history(state)]
+
+
+def _history(state: PackStatus) -> list[str]:
+    """Every review, oldest first: a redo and its note stay after the pass that followed."""
+    reviews = [(c, r) for c in state.checkpoints for r in c.history]
+    if not reviews:
+        return []
+    lines = [
+        "### Review history",
+        "",
+        "| date | checkpoint | outcome | by | note |",
+        "|---|---|---|---|---|",
+    ]
+    for c, r in sorted(reviews, key=lambda pair: pair[1].date):
+        lines.append(
+            f"| {r.date.isoformat()} | `{c.id}` | {r.outcome} | {escape_md(r.by)} | "
+            f"{escape_md(r.note) or '-'} |"
+        )
     return [*lines, ""]
 
 

@@ -199,3 +199,75 @@ def test_forget_expert_removes_their_agenda_marks(kb, run):
     result = run("forget", "--expert", "ana-soon", "--yes")
     assert result.exit_code == 0, result
     assert not (kb.experts_dir / "ana-soon.agenda.jsonl").exists()
+
+
+PLAN = """---
+role: Shift lead
+protege: Ana Ruiz
+mentor: Joe Bloggs
+start: {start}
+weeks: 4
+experts: [maria-lopez]
+---
+
+# Plan
+
+## Checkpoints
+
+- [week 1] safety: Walks the isolation points (reviewer: maria-lopez)
+- [week 2] checks: Does the start-of-shift checks alone (reviewer: Joe Bloggs)
+"""
+
+
+def _plan(kb, run, start: str = "2026-03-02", name: str = "plan") -> None:
+    if not (kb.experts_dir / "maria-lopez.md").exists():
+        assert run("expert", "add", "Maria Lopez").exit_code == 0
+    path = kb.root / "packs" / name / "pack.md"
+    path.parent.mkdir(mode=0o700, parents=True)
+    path.write_text(PLAN.format(start=start))
+
+
+def _sign(run, cp: str, *args: str, name: str = "plan"):
+    return run("pack", "checkpoint", name, cp, "--by", "maria-lopez", *args)
+
+
+def test_checkpoint_history_survives_a_pass_after_a_redo(kb, run):
+    from tacit.packs import checkpoints
+
+    _plan(kb, run)
+    assert _sign(run, "safety", "--outcome", "redo", "--date", "2026-03-08",
+                 "--note", "skipped the lockout tag").exit_code == 0  # fmt: skip
+    assert _sign(run, "safety", "--outcome", "passed", "--date", "2026-03-11",
+                 "--note", "clean walk").exit_code == 0  # fmt: skip
+    shown = json.loads(run("pack", "status", "plan", "--as-of", "2026-03-20", "--json").stdout)
+    safety = shown["checkpoints"][0]
+    assert (safety["state"], safety["outcome"], safety["note"]) == ("done", "passed", "clean walk")
+    assert [(h["date"], h["outcome"], h["by"], h["note"]) for h in safety["history"]] == [
+        ("2026-03-08", "redo", "Maria Lopez", "skipped the lockout tag"),
+        ("2026-03-11", "passed", "Maria Lopez", "clean walk"),
+    ]
+    assert safety["redos"] == 1 and safety["passed_first_time"] is False
+    status = checkpoints.status(kb, "plan", dt.date(2026, 3, 20))
+    assert status.checkpoints[0].passed_on == dt.date(2026, 3, 11)
+    report = run("pack", "report", "plan", "--as-of", "2026-03-20")
+    assert report.exit_code == 0, report
+    text = (kb.root / "packs" / "plan" / "build" / "report.md").read_text()
+    history = text.split("### Review history")[1]
+    assert "| 2026-03-08 | `safety` | redo | Maria Lopez | skipped the lockout tag |" in history
+    assert "| 2026-03-11 | `safety` | passed | Maria Lopez | clean walk |" in history
+
+
+def test_a_review_in_the_future_is_refused_unless_planned(kb, run):
+    _plan(kb, run)
+    later = _day(5)
+    refused = _sign(run, "safety", "--outcome", "passed", "--date", later)
+    assert refused.exit_code == 2 and "--planned" in refused.stderr
+    assert "Traceback" not in refused.output
+    assert not (kb.root / "packs" / "plan" / "reviews.yaml").exists()
+    assert _sign(run, "safety", "--planned", "--outcome", "passed", "--date", later).exit_code == 2
+    assert _sign(run, "safety", "--planned").exit_code == 2  # a planned review needs its day
+    assert _sign(run, "safety").exit_code == 2  # neither an outcome nor --planned
+    assert _sign(run, "safety", "--planned", "--date", later).exit_code == 0
+    shown = json.loads(run("pack", "status", "plan", "--json").stdout)["checkpoints"][0]
+    assert shown["planned_on"] == later and shown["outcome"] == "" and shown["reviews"] == 0
+    assert shown["history"][0]["outcome"] == "planned"
