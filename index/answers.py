@@ -33,6 +33,7 @@ CANDIDATES = 10  # hits fetched per question: the answer and the expert suggesti
 # the headline's sentence may come from the top three passages; a better-ranked passage adds
 # this much (over its rank) to its sentences' scores
 RANK_WEIGHT = 0.15
+EXCERPT_WORDS = 30  # an excerpt shorter than this from its cited moment reads on
 # the fields of one result in `ask --json`, in this order
 _RESULT_KEYS = (
     "chunk_id", "session", "expert", "speaker", "start", "end", "text", "score", "citation",
@@ -140,18 +141,24 @@ def _plain_score(said: quoting.Said, expert_name: str, expert_speaks: bool = Tru
     return float(said.speaker == expert_name or not expert_speaks) - said.index * 1e-3
 
 
-def excerpt(hit: Any, people: dict[str, experts_module.Expert], score: Any = None) -> Excerpt:
+def excerpt(
+    hit: Any, people: dict[str, experts_module.Expert], score: Any = None, lexicon: Any = None
+) -> Excerpt:
     """A hit as it is shown: from its best sentence (the cited moment) to the passage's end,
-    cited by who said that sentence, when. A typed answer keeps its question for context."""
+    cited by who said that sentence, when; one that would be shorter than EXCERPT_WORDS reads
+    on into the next passage of the recording. A typed answer keeps its question for context."""
     chunk = hit.chunk
     expert = people.get(chunk.expert)
     name = expert.name if expert else chunk.expert
     best = quoting.best_sentence(chunk, name, score or _plain_score)
     speaker = best.speaker if best is not None and best.speaker else _fallback_speaker(chunk, name)
-    start, text = chunk.start, chunk.text
+    start, end, text = chunk.start, chunk.end, chunk.text
     if best is not None and chunk.source == "transcript":
         start = best.start if best.start is not None else chunk.start
         text = (f"{best.speaker}: " if best.speaker else "") + chunk.text[best.offset :]
+        after = lexicon.following(chunk) if lexicon is not None else None
+        if after is not None and len(text.split()) < EXCERPT_WORDS:
+            text, end = _joined(text, after.text), after.end
     media = f"{chunk.media}#t={seconds_text(start or 0.0)}" if chunk.media else None
     return Excerpt(
         chunk_id=chunk.id,
@@ -161,7 +168,7 @@ def excerpt(hit: Any, people: dict[str, experts_module.Expert], score: Any = Non
         role=expert.role if expert else "",
         speaker=speaker,
         start=start,
-        end=chunk.end,
+        end=end,
         text=text,
         score=float(hit.score),
         citation=citation(chunk.session, speaker, start),
@@ -170,6 +177,15 @@ def excerpt(hit: Any, people: dict[str, experts_module.Expert], score: Any = Non
         dense_score=hit.dense_score,
         lexical_score=hit.lexical_score,
     )
+
+
+def _joined(text: str, after: str) -> str:
+    """Two passages as one excerpt: a turn that goes on across them stays one line."""
+    last = text.rsplit("\n", 1)[-1]
+    speaker, colon, _ = last.partition(": ")
+    if colon and after.startswith(f"{speaker}: "):
+        return f"{text} {after[len(speaker) + 2 :]}"
+    return f"{text}\n{after}"
 
 
 def _fallback_speaker(chunk: Any, expert_name: str) -> str:
@@ -274,7 +290,7 @@ def build_answer(
         or exact_code_match(terms, hits)
     )
     score = _question_scorer(question, lexicon)
-    results = tuple(excerpt(hit, people, score) for hit in hits[:k])
+    results = tuple(excerpt(hit, people, score, lexicon) for hit in hits[:k])
     suggestions: tuple[Suggestion, ...] = ()
     text, source = "", None
     if captured:

@@ -160,6 +160,7 @@ class LexicalIndex:
     stamp: int  # mtime of meta.json when loaded: a change means it was rebuilt
     by_id: dict[str, Chunk] = field(default_factory=dict)
     _speakers: dict[str, set[str]] = field(default_factory=dict)  # speaker -> sessions
+    _position: dict[str, int] = field(default_factory=dict)  # chunk id -> reading order
     _named: tuple[re.Pattern[str], re.Pattern[str]] | None = None
     _shares: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -185,10 +186,20 @@ class LexicalIndex:
         except (OSError, ValueError):
             return None  # missing or mid-swap: the caller goes on without it
         index = cls(chunks=chunks, bm25=bm25, stamp=stamp, by_id={c.id: c for c in chunks})
-        for chunk in chunks:
+        for n, chunk in enumerate(chunks):
+            index._position[chunk.id] = n
             for speaker in chunk.speakers:
                 index._speakers.setdefault(speaker, set()).add(chunk.session)
         return index
+
+    def following(self, chunk: Chunk) -> Chunk | None:
+        """The passage after this one in its session's transcript (chunks are stored in
+        reading order, session by session), or None."""
+        n = self._position.get(chunk.id)
+        after = self.chunks[n + 1] if n is not None and n + 1 < len(self.chunks) else None
+        if after is None or after.session != chunk.session or after.source != chunk.source:
+            return None
+        return after
 
     def current(self, ws: Workspace) -> bool:
         try:

@@ -159,3 +159,14 @@ def test_answer_source_is_in_json_and_file_output(built, kb, tmp_path):
     lines = [json.loads(line) for line in many.stdout.splitlines()]
     assert lines[0]["answer_source"] == data["answer_source"]
     assert lines[1]["not_captured"] and lines[1]["answer_source"] is None
+
+
+def test_an_excerpt_that_starts_late_in_its_passage_reads_on_into_the_next(built, kb):
+    answer = _ask(kb, "Do the other burners relight by themselves?")
+    top = answer.results[0]
+    last = BURNER[-1]
+    assert top.text.removeprefix(f"{EXPERT}: ").startswith(last), top.text
+    # one sentence alone would not stand: the passage after it follows, and the span with it
+    assert "water chemistry" in top.text
+    assert top.start == pytest.approx(built["started"][last])
+    assert top.end > built["started"]["And the water chemistry, what do the lab numbers mean?"]
