@@ -337,6 +337,11 @@ def _carry_out(ws: Workspace, intent: dict) -> ForgetReport:
         from tacit.packs import forget as packs_forget
 
         notes += packs_forget.scrub_sessions(ws, gone)
+    from tacit.capture import voices
+
+    profiles, said = voices.forget(ws, expert, gone)  # biometric data goes with its person
+    files += profiles
+    notes += said
     questions = _prune_questions(ws, cited, set(gone), expert)
     builds, refused = _remove_builds(ws, gone + names[1:])
     notes += [f"not followed (a symbolic link; check it by hand): {r}" for r in refused]

@@ -1,7 +1,7 @@
 """Who said it: the share of words given the right speaker, speakers found against true, and
 the time diarization adds to transcription, per file.
 
-    .venv/bin/python benchmarks/diarization.py [--no-ami]
+    .venv/bin/python benchmarks/diarization.py [--no-ami] [--voices]
 
 Recordings: tests/fixtures/audio/two_voices.flac (mono, two espeak voices; truth from the order
 of its sentences), interview_stereo.m4a and examples/sample/interview.ogg mixed to mono (truth
@@ -183,11 +183,48 @@ def summary(rows: list[dict], label: str) -> str:
     )
 
 
+OTHER_VOICES = ["en-gb+f3", "en-us+f4", "en-gb-scotland+m2"]
+OTHER_TEXT = "The night crew checks the boiler pressure twice a shift. Nobody told me why."
+
+
+def voice_figures() -> None:
+    """Cosine of each found speaker's mean voice to profiles of the two voices of
+    two_voices.flac (A: en-us+m3, B: en-gb+f2): the same voices elsewhere, and other voices."""
+    import subprocess
+
+    from tacit.capture import diarize, media
+
+    truth = two_voices_truth(AUDIO / "two_voices.flac")
+    samples = media.decode(AUDIO / "two_voices.flac", 1)[:, 0]
+    profile = {
+        who: diarize.voice_of(samples, [(s, e) for s, e, w in truth if w == who]) for who in "AB"
+    }
+    print(f"profiles A.B cosine {float(profile['A'] @ profile['B']):.3f}")
+    heard = [("vocabulary.ogg (B)", AUDIO / "vocabulary.ogg"),
+             ("long_silence.ogg (A then B)", AUDIO / "long_silence.ogg"),
+             ("stranger.ogg (en-us+m7)", AUDIO / "stranger.ogg")]  # fmt: skip
+    with tempfile.TemporaryDirectory() as scratch:
+        for voice in OTHER_VOICES:
+            out = Path(scratch) / f"{voice}.wav"
+            subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(out), OTHER_TEXT],
+                           check=True)  # fmt: skip
+            heard.append((f"espeak {voice}", out))
+        for name, path in heard:
+            result = diarize.diarize(media.decode(path, 1)[:, 0])
+            for centroid in result.centroids:
+                a, b = float(centroid @ profile["A"]), float(centroid @ profile["B"])
+                print(f"{name}: speaker to A {a:.3f}, to B {b:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-ami", action="store_true", help="Only the two-person recordings.")
+    parser.add_argument("--voices", action="store_true", help="Voice profile similarities only.")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.voices:
+        voice_figures()
+        return
     from tacit import config, workspace
     from tacit.interviews import experts
 

@@ -20,7 +20,7 @@ INTERVIEWER = typer.Option(
     None,
     "--interviewer",
     help="The speaker who asks (a speaker name): kept out of the expert's evidence "
-    "(default: [team] interviewer in tacit.toml).",
+    "(default: team.interviewer in tacit.toml).",
 )
 
 
@@ -284,3 +284,6 @@ def mount(app: typer.Typer) -> None:
     app.command("import")(import_transcript)
     app.command("export")(export)
     app.command("speakers")(speakers)
+    from tacit.capture.voice_commands import voices_app
+
+    app.add_typer(voices_app, name="voices")

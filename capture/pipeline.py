@@ -258,7 +258,7 @@ def run(
     if library.transcript_path(ws, session.id).exists() and not options.force:
         raise TacitError(
             f"session {session.id} already has a transcript; --force replaces it "
-            "(speaker names given with `tacit speakers` would be lost)"
+            "(speaker names given with `tacit speakers` stay with the voices they named)"
         )
     yield Progress("decoding", 0.0, 0.0)
     path = ws.session_dir(session.id) / entry.file
@@ -290,7 +290,9 @@ def run(
     speakers: dict[str, Any] = {"found_by": "channels" if plan.layout == "split" else "none"}
     if plan.diarize and heard:
         yield Progress("finding speakers", plan.pieces[-1][1], checked.scan.decoded_s)
-        segments, speakers = find_speakers(path, segments, options)
+        segments, speakers = find_speakers(path, segments, options, ws)
+    if options.force and library.transcript_path(ws, session.id).is_file():
+        segments = carry_names(library.load_transcript(ws, session.id), segments)
     done_event = _finish(ws, session, entry, transcriber, checked, plan, options, segments,
                          speakers, resumed_at, tuple(dropped))  # fmt: skip
     checkpoint.unlink(missing_ok=True)  # before the last yield: a caller may stop reading at Done
@@ -298,26 +300,64 @@ def run(
 
 
 def find_speakers(
-    path: Path, segments: list[Segment], options: RunOptions
+    path: Path, segments: list[Segment], options: RunOptions, ws: Workspace | None = None
 ) -> tuple[list[Segment], dict[str, Any]]:
     """The mix's speakers found by their voices: each word labelled, segments split at changes.
 
-    Names given with --speaker go to the speakers in the order they first speak."""
-    from tacit.capture import diarize
+    Names given with --speaker go to the speakers in the order they first speak; a speaker
+    whose voice matches a profile in the KB's voices/ (with consent) is named after its person.
+    """
+    from tacit.capture import diarize, voices
 
     samples = media.decode(path, 1)[:, 0]
     result = diarize.diarize(samples, options.num_speakers)
-    names = [
-        options.speakers[i] if i < len(options.speakers) else f"SPEAKER_{i + 1}"
-        for i in range(max(1, result.count))
-    ]
+    count = max(1, result.count)
+    known = voices.recognize(ws, result.centroids) if ws is not None else []
+    names = []
+    for i in range(count):
+        match = known[i]["name"] if i < len(known) else None
+        given = options.speakers[i] if i < len(options.speakers) else None
+        name = given or match or f"SPEAKER_{i + 1}"
+        names.append(name if name not in names else f"SPEAKER_{i + 1}")
     record = {
         "found_by": "diarization",
         **result.settings,
         "found": result.count,
         "speech_s": round(result.speech_s, 3),
     }
+    if known:
+        record["voices"] = [
+            {"speaker": names[i], **known[i], "named": known[i]["name"] == names[i]}
+            for i in range(min(count, len(known)))
+        ]
+        record["voice_match_from"] = voices.MATCH_FROM
     return diarize.assign(segments, result, names), record
+
+
+def carry_names(old: Transcript, segments: list[Segment]) -> list[Segment]:
+    """Names given to speakers before `transcribe --force` stay with the same voices: a new
+    SPEAKER_n takes the old name that covers most of its words' time, if that is over half."""
+    import re
+
+    anonymous = re.compile(r"SPEAKER_\d+$")
+    held: dict[str, dict[str, float]] = {}
+    for seg in segments:
+        if not anonymous.match(seg.speaker):
+            continue
+        share = held.setdefault(seg.speaker, {})
+        for was in old.segments:
+            overlap = min(seg.end, was.end) - max(seg.start, was.start)
+            if overlap > 0:
+                share[was.speaker] = share.get(was.speaker, 0.0) + overlap
+    taken = {s.speaker for s in segments}
+    mapping = {}
+    for label, share in held.items():
+        name, seconds = max(share.items(), key=lambda kv: kv[1], default=("", 0.0))
+        total = sum(s.end - s.start for s in segments if s.speaker == label)
+        fresh = name not in taken and name not in mapping.values()
+        if name and not anonymous.match(name) and fresh and seconds > total / 2:
+            mapping[label] = name
+    return [replace(s, speaker=mapping.get(s.speaker, s.speaker)) for s in segments]
 
 
 def _finish(ws, session, entry, transcriber, checked, plan, options, segments, speakers,

@@ -116,12 +116,19 @@ def expert_show(slug: str, as_json: bool = JSON) -> None:
         ("topics", ", ".join(expert.topics)),
         ("contacts", "; ".join(expert.contacts)),
         ("consent", expert.consent),
+        ("voice consent", _voice_line(expert.voice)),
     ):
         if value not in (None, ""):
             out.print(f"{label}: {value}", highlight=False, markup=False)
     if expert.notes.strip():
         out.print("")
         out.print(expert.notes.strip(), markup=False, highlight=False)
+
+
+def _voice_line(voice: dict) -> str:
+    if not voice:
+        return ""
+    return f"{voice['status']} by {voice.get('by') or '?'} on {voice.get('when') or '?'}"
 
 
 @expert_app.command("edit")
@@ -135,11 +142,29 @@ def expert_edit(
     topic: list[str] = typer.Option(None, "--topic", help="Replaces the topics (repeatable)."),
     contact: list[str] = typer.Option(None, "--contact", help="Replaces the contacts."),
     consent: str = typer.Option(None, "--consent"),
+    voice_consent: str = typer.Option(
+        None,
+        "--voice-consent",
+        help="given or refused: may tacit keep a voice profile of this person (biometric "
+        "data)? Refused deletes one.",
+    ),
+    voice_consent_by: str = typer.Option(
+        None, "--voice-consent-by", help="Who gave or refused it (default: the person)."
+    ),
     left: bool = LEFT,
 ) -> None:
     """Change an expert with flags, or open the file in $EDITOR when no flag is given."""
     _confirm_left(_date(leaving_on), left)
     ws = workspace.current()
+    if voice_consent is not None:
+        from tacit.capture import voices
+
+        with workspace.records_lock(ws):
+            person = experts.set_voice_consent(ws, slug, voice_consent, voice_consent_by)
+            removed = voice_consent == "refused" and voices.remove(ws, slug)
+        message(f"{person.name}: voice consent {voice_consent} by {person.voice['by']}")
+        if removed:
+            message(f"removed the voice profile of {person.name}")
     fields = dict(
         role=role,
         team=team,
@@ -153,7 +178,7 @@ def expert_edit(
     with workspace.records_lock(ws):
         if any(v is not None for v in fields.values()):
             experts.edit(ws, slug, **fields)
-        else:
+        elif voice_consent is None:
             path = experts.expert_path(ws, slug)
             experts.get(ws, slug)
             editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,20 @@ class Expert:
     contacts: tuple[str, ...] = ()  # people they send others to: "Name: what for"
     consent: str = "not recorded"
     notes: str = ""
+    # consent to a voice profile (biometric data): {"status": given|refused, "by", "when"}
+    voice: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def voice_consent(self) -> str:
+        return self.voice.get("status", "not recorded")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["leaving_on"] = self.leaving_on.isoformat() if self.leaving_on else None
         data["topics"] = list(self.topics)
         data["contacts"] = list(self.contacts)
+        if not self.voice:
+            del data["voice"]  # records without it read as before
         return data
 
 
@@ -102,7 +110,33 @@ def load_file(path: Path) -> Expert:
         contacts=_strings(meta.get("contacts"), "contacts", path),
         consent=_text(meta.get("consent"), "consent", path) or "not recorded",
         notes=body,
+        voice=_voice(meta.get("voice"), path),
     )
+
+
+VOICE_CONSENT = ("given", "refused")
+
+
+def _voice(value: Any, path: Path) -> dict[str, str]:
+    if value in (None, "", {}):
+        return {}
+    if not isinstance(value, dict) or value.get("status") not in VOICE_CONSENT:
+        raise FrontMatterError(
+            f"{path}: voice must be a mapping with status given or refused (and by, when)"
+        )
+    return {k: _text(value.get(k), f"voice.{k}", path) for k in ("status", "by", "when")}
+
+
+def set_voice_consent(ws: Workspace, slug: str, status: str, by: str | None) -> Expert:
+    """Record consent to a voice profile, with by whom and when; refusing deletes one."""
+    if status not in VOICE_CONSENT:
+        raise TacitError(f"--voice-consent must be given or refused, not {status!r}")
+    expert = get(ws, slug)
+    when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    voice = {"status": status, "by": " ".join((by or expert.name).split()), "when": when}
+    updated = replace(expert, voice=voice)
+    save(ws, updated)
+    return updated
 
 
 def save(ws: Workspace, expert: Expert) -> Path:

@@ -91,7 +91,7 @@ def interview_start(
         None,
         "--interviewer",
         help="Who asks (a speaker name): their words are kept out of the expert's evidence "
-        "(default: [team] interviewer in tacit.toml).",
+        "(default: team.interviewer in tacit.toml).",
     ),
 ) -> None:
     """Start an interview: consent first, then the guide one question at a time."""

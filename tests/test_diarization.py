@@ -172,3 +172,78 @@ def test_a_bad_interviewer_name_is_refused_before_anything_is_made(run, kb, tmp_
     result = run("import", path, "--expert", "maria-lopez", "--interviewer", "<script>")
     assert result.exit_code == 1 and "speaker name" in result.stderr
     assert not list(kb.sessions_dir.glob("*"))
+
+
+def _transcribe(run, path: Path, *args: str) -> dict:
+    result = run("transcribe", path, *args, "--json")
+    assert result.exit_code == 0, result
+    return json.loads(result.stdout)
+
+
+def test_a_named_voice_is_known_in_a_later_recording_and_a_stranger_is_not(run, kb, tmp_path):
+    from tacit.capture import voices
+
+    assert run("expert", "add", "Maria Lopez").exit_code == 0
+    first = _transcribe(run, AUDIO / "two_voices.flac", "--expert", "maria-lopez")["id"]
+    # SPEAKER_2 is the second voice heard (en-gb+f2, make_audio.sh): Maria here
+    renamed = run("speakers", first, "--rename", "SPEAKER_2=Maria Lopez")
+    assert renamed.exit_code == 0, renamed
+    # no profile without consent: refused in one line, nothing written
+    refused = run("voices", "add", "maria-lopez", "--session", first, "--speaker", "Maria Lopez")
+    assert refused.exit_code == 1 and "without consent" in refused.stderr, refused
+    assert not voices.folder(kb).exists()
+    given = run("expert", "edit", "maria-lopez", "--voice-consent", "given",
+                "--voice-consent-by", "Priya Shah")  # fmt: skip
+    assert given.exit_code == 0, given
+    record = (kb.experts_dir / "maria-lopez.md").read_text()
+    assert "status: given" in record and "by: Priya Shah" in record and "when:" in record
+    made = run("voices", "add", "maria-lopez", "--session", first, "--speaker", "Maria Lopez")
+    assert made.exit_code == 0, made
+    listed = json.loads(run("voices", "list", "--json").stdout)
+    assert [(p["slug"], p["name"]) for p in listed] == [("maria-lopez", "Maria Lopez")]
+    assert listed[0]["sources"] == [f"{first}:Maria Lopez"]
+    profile = json.loads(voices.profile_path(kb, "maria-lopez").read_text())
+    assert len(profile["embedding"]) == 256 and "resemblyzer" in profile["model"]
+    # the same voice in another recording (vocabulary.ogg): named, with its similarity
+    later = _transcribe(run, AUDIO / "vocabulary.ogg", "--expert", "maria-lopez")
+    assert later["speakers"] == ["Maria Lopez"], later
+    found = transcript_model.load(library.transcript_path(kb, later["id"])).settings["speakers"]
+    assert found["voices"][0]["similarity"] >= voices.MATCH_FROM
+    # a voice heard nowhere before stays anonymous, its best similarity shown
+    stranger = _transcribe(run, AUDIO / "stranger.ogg", "--expert", "maria-lopez")
+    assert stranger["speakers"] == ["SPEAKER_1"], stranger
+    found = transcript_model.load(library.transcript_path(kb, stranger["id"])).settings
+    match = found["speakers"]["voices"][0]
+    assert match["similarity"] < voices.MATCH_FROM and match["named"] is False
+    # a rename survives transcribe --force (the voice it named keeps the name)
+    run("expert", "edit", "maria-lopez", "--voice-consent", "refused")
+    assert not voices.profile_path(kb, "maria-lopez").exists(), "refusal deletes the profile"
+    redo = run("transcribe", first, "--force", "--json")
+    assert redo.exit_code == 0, redo
+    assert json.loads(redo.stdout)["speakers"] == ["SPEAKER_1", "Maria Lopez"]
+
+
+def test_backup_carries_a_voice_profile_and_forget_removes_it(run, kb, tmp_path):
+    import tarfile
+
+    from tacit.capture import voices
+
+    assert run("expert", "add", "Maria Lopez").exit_code == 0
+    session = _transcribe(run, AUDIO / "vocabulary.ogg", "--expert", "maria-lopez")["id"]
+    assert run("expert", "edit", "maria-lopez", "--voice-consent", "given").exit_code == 0
+    made = run("voices", "add", "maria-lopez", "--session", session, "--speaker", "SPEAKER_1")
+    assert made.exit_code == 0, made
+    archive = tmp_path / "kb.tar.gz"
+    assert run("backup", archive).exit_code == 0
+    with tarfile.open(archive) as tar:
+        assert any(n.endswith("voices/maria-lopez.json") for n in tar.getnames())
+    forgot = run("forget", "--expert", "maria-lopez", "--yes")
+    assert forgot.exit_code == 0, forgot
+    assert not voices.profile_path(kb, "maria-lopez").exists()
+    assert json.loads(run("voices", "list", "--json").stdout) == []
+    # nothing of hers is left anywhere in the KB, the profile's bytes included
+    for path in kb.root.rglob("*"):
+        if path.is_file():
+            assert b"maria-lopez" not in path.read_bytes(), path
+    missing = run("voices", "add", "maria-lopez", "--session", session, "--speaker", "SPEAKER_1")
+    assert missing.exit_code == 1 and "Traceback" not in missing.stderr
