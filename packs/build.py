@@ -55,6 +55,7 @@ class TopicResult:
     answer: str  # the extractive answer with its citations ("" for a gap)
     quotes: tuple[Quote, ...]
     ask: tuple[str, ...] = ()  # for a gap: who is most likely to know, with why
+    source: Quote | None = None  # where the answer's first sentence was said (as `ask` cites)
 
 
 @dataclass(frozen=True)
@@ -259,13 +260,15 @@ def _without(answer: Answer, hidden: set[str]) -> Answer:
     if len(kept) == len(answer.results):
         return answer
     # the extractive answer may quote a dropped excerpt: keep it only if nothing was dropped
-    return replace(answer, results=kept, answer="", not_captured=answer.not_captured or not kept)
+    return replace(
+        answer, results=kept, answer="", source=None, not_captured=answer.not_captured or not kept
+    )
 
 
 def _relevant(answer: Answer) -> list[Any]:
-    """The excerpts that answer the topic: the best one, then only those that are relevant on
-    their own (the `ask` threshold, or a part number or code from the topic word for word).
-    A topic is not padded with the nearest unrelated passages."""
+    """The excerpts that answer the topic: the best one, the one the answer quotes, then only
+    those that are relevant on their own (the `ask` threshold, or a part number or code from
+    the topic word for word). A topic is not padded with the nearest unrelated passages."""
     from tacit.index.answers import content_terms, is_code
 
     codes = [t for t in content_terms(answer.query) if is_code(t)]
@@ -273,9 +276,21 @@ def _relevant(answer: Answer) -> list[Any]:
     for rank, result in enumerate(answer.results[:EXCERPTS_PER_TOPIC]):
         dense = result.dense_score
         coded = any(code.lower() in result.text.lower() for code in codes)
-        if rank == 0 or coded or (dense is not None and dense >= answer.threshold):
+        relevant = dense is not None and dense >= answer.threshold
+        if rank == 0 or coded or relevant or _quoted_by(answer, result):
             kept.append(result)
     return kept
+
+
+def _quoted_by(answer: Answer, result: Any) -> bool:
+    """Whether the answer's cited sentence was said in this excerpt."""
+    source = answer.source
+    if source is None or source.session != result.session:
+        return False
+    if source.start is None or result.start is None:
+        return source.start is None and result.start is None
+    end = result.end if result.end is not None else result.start
+    return result.start - 0.5 <= source.start <= end + 0.5
 
 
 def _topic(item: Item, answer: Answer, links: _Links, redact) -> TopicResult:
@@ -295,7 +310,29 @@ def _topic(item: Item, answer: Answer, links: _Links, redact) -> TopicResult:
                 href=href,
             )
         )
-    return TopicResult(item=item, captured=True, answer=redact(answer.answer), quotes=tuple(quotes))
+    return TopicResult(
+        item=item,
+        captured=True,
+        answer=redact(answer.answer),
+        quotes=tuple(quotes),
+        source=_source(answer, links, redact),
+    )
+
+
+def _source(answer: Answer, links: _Links, redact) -> Quote | None:
+    """The answer's citation as `ask` gives it (Answer.source), with its recording link."""
+    source = answer.source
+    if source is None:
+        return None
+    said = next((r for r in answer.results if _quoted_by(answer, r)), None)
+    return Quote(
+        session=source.session,
+        speaker=redact(source.speaker),
+        expert_name=said.expert_name if said else "",
+        start=source.start,
+        text="",
+        href=links.media(source.media, source.start) if source.media else "",
+    )
 
 
 class _Observed:

@@ -4,12 +4,18 @@ Only text, emphasis, code spans and checked links survive; every piece of text i
 HTML becomes inert text and images become their alt text (an image would be a request the
 reader never asked for). A link is http(s), or a relative path that stays inside the knowledge
 base, rebased from the pack folder to its build folder; anything else is refused with its line.
+
+Relative links are found the same way whether written from pack.md's folder or from the KB
+root: `../../sessions/ID/notes.md` and `sessions/ID/notes.md` both reach the same file. A path
+is looked up next to pack.md first, then from the KB root; one starting with `/` is from the
+KB root only. A path found in neither place is kept relative to pack.md.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlparse
 
@@ -75,6 +81,16 @@ def _code_span(content: str) -> str:
     return f"{ticks} {content} {ticks}" if "`" in content else f"`{content}`"
 
 
+def link_target(path: str, pack_folder: Path, kb_root: Path) -> Path:
+    """Where a relative link in pack.md points: next to pack.md, else from the KB root."""
+    if path.startswith("/"):
+        return kb_root / path.lstrip("/")
+    near, from_root = pack_folder / path, kb_root / path
+    if not path or near.exists() or not from_root.exists():
+        return near
+    return from_root
+
+
 def _link(href: str, line: int, ctx: Where) -> str:
     """A link the coach wrote: http(s) stays; a relative one must stay inside the KB and is
     rebased from the pack folder to its build folder; anything else is refused."""
@@ -84,15 +100,15 @@ def _link(href: str, line: int, ctx: Where) -> str:
     if parsed.scheme or parsed.netloc or href.startswith("//"):
         raise ctx.fail(line, f"link {href!r} refused: only http(s) and files inside the KB")
     pack_folder = ctx.path.parent
-    target = (pack_folder / unquote(parsed.path)).resolve()
+    target = link_target(unquote(parsed.path), pack_folder, ctx.kb_root)
     try:
-        target.relative_to(ctx.kb_root.resolve())
+        target.resolve().relative_to(ctx.kb_root.resolve())
     except ValueError:
         problem = f"link {href!r} refused: it leads outside the knowledge base"
         raise ctx.fail(line, problem) from None
     if not parsed.path:
         return href  # a fragment or query on the page itself
-    rebased = os.path.relpath(pack_folder / unquote(parsed.path), pack_folder / BUILD_DIR)
+    rebased = os.path.relpath(os.path.normpath(target), pack_folder / BUILD_DIR)
     suffix = (f"?{parsed.query}" if parsed.query else "") + (
         f"#{parsed.fragment}" if parsed.fragment else ""
     )

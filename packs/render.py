@@ -8,6 +8,7 @@ Markdown with raw HTML disabled and links limited to http(s) and files inside th
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tacit.fileio import atomic_write
@@ -125,16 +126,44 @@ def _timeline(built: Built) -> list[str]:
     return lines
 
 
+def paragraphs(text: str, speaker: str = "") -> list[str]:
+    """An excerpt's paragraphs: a new one at each turn ("Q:", "A:", "Speaker:") or blank line;
+    the hard line breaks of a typed answer inside a turn are joined, so no half-sentence stands
+    as a paragraph of its own."""
+    labels = {"Q", "A", speaker} - {""}
+    first = re.match(r"([^:\n]{1,60}): ", text.lstrip())
+    if first:
+        labels.add(first.group(1))
+    turn = re.compile("^(?:" + "|".join(re.escape(label) for label in labels) + "): ")
+    found: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            found.append([])
+        elif not found or turn.match(line.strip()):
+            found.append([line.strip()])
+        else:
+            found[-1].append(line.strip())
+    return [" ".join(p) for p in found if p]
+
+
 def _quote(quote: Quote) -> list[str]:
     lines = []
-    for line in quote.text.splitlines():
-        if line.strip():
-            lines += [f"> {escape_md(line)}", ">"]
+    for paragraph in paragraphs(quote.text, quote.speaker):
+        lines += [f"> {escape_md(paragraph)}", ">"]
     when = quote.time
     if when and quote.href:
         when = f"[{when}](<{quote.href}>)"
     cite = " · ".join(p for p in (escape_md(quote.speaker), escape_md(quote.session), when) if p)
     return [*lines, f"> — {cite}", ""]
+
+
+def _answer(topic: TopicResult) -> str:
+    """The answer `tacit ask` gives, word for word with its citation, and a link to play it."""
+    line = f"**Answer:** {escape_md(topic.answer)}"
+    source = topic.source
+    if source is not None and source.href and source.time:
+        line += f" ([play {source.time}](<{source.href}>))"
+    return line
 
 
 def _topics(built: Built) -> list[str]:
@@ -144,6 +173,8 @@ def _topics(built: Built) -> list[str]:
         if not topic.captured:
             lines += ["Not captured in the knowledge base yet: see Gaps.", ""]
             continue
+        if topic.answer:
+            lines += [_answer(topic), ""]
         for quote in topic.quotes:
             lines += _quote(quote)
     return lines
@@ -221,7 +252,7 @@ def _simple(title: str, items: tuple[Item, ...], scheduled: bool = False) -> lis
     lines = [f"## {title}", ""]
     if not items:
         return [*lines, "None listed.", ""]
-    for item in items:
+    for item in sorted(items, key=lambda i: i.week or 10_000) if scheduled else items:
         when = f"*{_week_label(item.week)}:* " if scheduled else ""
         lines.append(f"- {when}{_coach(item)}")
     return [*lines, ""]

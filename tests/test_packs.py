@@ -648,3 +648,55 @@ def test_build_without_an_index_says_how_to_make_one(kb, run):
     assert result.exit_code == 1, result
     assert "no index yet" in result.stderr and "tacit index" in result.stderr
     assert not (kb.root / "packs" / "handover" / "build").exists()
+
+
+# --- content that reads well: re-flowed paragraphs, week order, links from the KB root ------
+
+
+def test_typed_multi_line_answers_are_re_flowed_into_paragraphs():
+    typed = "Q: What do you check first?\nA: The suction\npressure, then the\noil level.\n\nAlways."
+    assert render.paragraphs(typed) == [
+        "Q: What do you check first?",
+        "A: The suction pressure, then the oil level.",
+        "Always.",
+    ]
+    turns = "Interviewer: And then?\nMaria Lopez: You bleed it\nat the top.\nInterviewer: Why?"
+    assert render.paragraphs(turns, "Maria Lopez") == [
+        "Interviewer: And then?",
+        "Maria Lopez: You bleed it at the top.",
+        "Interviewer: Why?",
+    ]
+
+
+def test_pack_reflows_quotes_sorts_deliverables_and_resolves_links_both_ways(kb, run):
+    _kb(kb, run)
+    notes = kb.session_dir(EXIT) / "notes.md"
+    notes.write_text("notes")
+    pack_md = kb.root / "packs" / "plan" / "pack.md"
+    pack_md.parent.mkdir(mode=0o700)
+    pack_md.write_text(
+        CHECKPOINTED.replace(
+            "[week 1] safety", f"[week 1] safety: [notes](sessions/{EXIT}/notes.md)"
+        ).replace("# Plan\n", "# Plan\n\n## Topics\n\n- [week 1] " + COOLING + "\n")
+        + "\n## Deliverables\n\n"
+        + f"- [week 3] Sketch the loop ([from the root](sessions/{EXIT}/notes.md))\n"
+        + f"- [week 1] Read the notes ([from pack.md](../../sessions/{EXIT}/notes.md))\n"
+        + f"- [week 2] Tag list ([rooted](/sessions/{EXIT}/notes.md))\n"
+    )
+    typed = "Q: How do you restart it?\nA: Bleed it\nbefore restarting,\nnever after."
+    answerer = FakeAnswerer(
+        {COOLING: ("Bleed it before restarting.", [_excerpt(EXIT, "", 30.0, typed)])}
+    )
+    _build(kb, "plan", answerer)
+    text = (pack_md.parent / "build" / "pack.md").read_text()
+    assert "> A: Bleed it before restarting, never after.\n" in text
+    assert "> Bleed it\n" not in text
+    deliverables = text.split("## Deliverables\n", 1)[1].split("\n## ", 1)[0]
+    weeks = [int(w) for w in re.findall(r"\*week (\d+):\*", deliverables)]
+    assert weeks == [1, 2, 3]
+    hrefs = set(re.findall(r"\]\(<([^>]+notes\.md)>\)", text))
+    assert hrefs == {f"../../../sessions/{EXIT}/notes.md"}  # one file, however it was written
+    assert (pack_md.parent / "build" / next(iter(hrefs))).resolve() == notes.resolve()
+    html = (pack_md.parent / "build" / "pack.html").read_text()
+    assert set(re.findall(r'href="([^"]*notes\.md)"', html)) == hrefs  # linked, not dropped
+    assert html.count(f'href="../../../sessions/{EXIT}/notes.md"') >= 4

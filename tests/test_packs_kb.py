@@ -364,3 +364,25 @@ def test_mentor_report_after_a_real_build(real_kb, run):
     assert f"- Week 1, topic: {TOPICS['restart']} (answered from 1 cited excerpt)" in text
     assert f"- Week 3: {TOPICS['gap']}" in text  # open gap
     assert "Review `restart` with Maria Lopez first: 4 days past due." in text
+
+
+def test_each_topic_shows_the_answer_and_citation_ask_gives(real_kb, run):
+    from tacit.htmlrender import escape_md
+    from tacit.packs.build import seconds_text
+
+    text = (real_kb["build"] / "pack.md").read_text()
+    for key in ("restart", "alarms", "newcomer", "worst"):
+        asked = run("--kb", real_kb["root"], "ask", TOPICS[key], "--json", "--no-log")
+        assert asked.exit_code == 0, asked
+        data = json.loads(asked.stdout)
+        assert data["answer"] and data["answer_source"], key
+        block = _topic_block(text, TOPICS[key])
+        line = next(ln for ln in block.splitlines() if ln.startswith("**Answer:** "))
+        # word for word, citation included, and the link plays the cited second
+        assert line.startswith(f"**Answer:** {escape_md(data['answer'])}"), (key, line)
+        source = data["answer_source"]
+        if source["media"]:
+            play = re.search(r"\(\[play [\d:]+\]\(<([^>]+)>\)\)$", line)
+            assert play, line
+            assert play.group(1).endswith(f"#t={seconds_text(source['start'])}")
+            assert source["session"] in play.group(1)
