@@ -337,6 +337,7 @@ def _carry_out(ws: Workspace, intent: dict) -> ForgetReport:
         from tacit.packs import forget as packs_forget
 
         notes += packs_forget.scrub_sessions(ws, gone)
+        notes += packs_forget.remove_bundles(ws, gone)  # before the builds: it reads manifests
     from tacit.capture import voices
 
     profiles, said = voices.forget(ws, expert, gone)  # biometric data goes with its person

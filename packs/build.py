@@ -42,10 +42,18 @@ class Quote:
     start: float | None
     text: str  # redacted chunk text, "Speaker: words" lines
     href: str  # relative to the build folder, with #t=SECONDS; "" when there is no recording
+    end: float | None = None
 
     @property
     def time(self) -> str:
         return hms(self.start) if self.start is not None else ""
+
+    @property
+    def length(self) -> float | None:
+        """Seconds from the cited moment to the excerpt's end, when both are known."""
+        if self.start is None or self.end is None or self.end <= self.start:
+            return None
+        return self.end - self.start
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class TopicResult:
     quotes: tuple[Quote, ...]
     ask: tuple[str, ...] = ()  # for a gap: who is most likely to know, with why
     source: Quote | None = None  # where the answer's first sentence was said (as `ask` cites)
+    left_out: bool = False  # a bundle: captured, but only in sessions not shared
 
 
 @dataclass(frozen=True)
@@ -308,6 +317,7 @@ def _topic(item: Item, answer: Answer, links: _Links, redact) -> TopicResult:
                 start=result.start,
                 text=redact(result.text),
                 href=href,
+                end=result.end,
             )
         )
     return TopicResult(
@@ -332,6 +342,7 @@ def _source(answer: Answer, links: _Links, redact) -> Quote | None:
         start=source.start,
         text="",
         href=links.media(source.media, source.start) if source.media else "",
+        end=source.end,
     )
 
 

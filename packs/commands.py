@@ -66,8 +66,18 @@ def new_command(
 
 
 @pack_app.command("build")
-def build_command(name: str = typer.Argument(..., help="The pack's name.")) -> None:
-    """Write build/pack.md and a self-contained build/pack.html, every excerpt cited."""
+def build_command(
+    name: str = typer.Argument(..., help="The pack's name."),
+    bundle: bool = typer.Option(
+        False,
+        "--bundle",
+        help="Also write build/NAME-bundle/ and its .zip: the page with audio clips, offline.",
+    ),
+) -> None:
+    """Write build/pack.md and a self-contained build/pack.html, every excerpt cited.
+
+    With --bundle, also a folder and a .zip to hand to the new hire: the page and a short clip
+    of each cited excerpt (consented, unrestricted sessions only), working anywhere offline."""
     from rich.progress import Progress
 
     from tacit.output import err
@@ -88,12 +98,25 @@ def build_command(name: str = typer.Argument(..., help="The pack's name.")) -> N
         finally:
             answerer.close()
         paths = render.write(ws, built)
+        if bundle:
+            from tacit.packs import bundle as bundle_core
+
+            made = bundle_core.write(ws, built)
     for warning in built.warnings:
         message(f"warning: {warning}")
     answered = len(built.topics) - len(built.gaps)
     message(f"{answered} of {len(built.topics)} topics answered; gaps: {len(built.gaps)}")
     for path in paths[:2]:
         typer.echo(str(path))
+    if bundle:
+        if made.left_out:
+            message(
+                f"bundle: left out {len(made.left_out)} session(s) without consent to share: "
+                + ", ".join(made.left_out)
+            )
+        message(f"bundle: {len(made.clips)} clip(s); hand out the .zip, it works offline")
+        typer.echo(str(made.folder))
+        typer.echo(str(made.archive))
 
 
 @pack_app.command("checkpoint")

@@ -130,3 +130,42 @@ def scrub_sessions(ws: Workspace, gone: list[str]) -> list[str]:
 
         notes += _rewrite(path, edit)
     return notes
+
+
+def remove_bundles(ws: Workspace, gone: list[str]) -> list[str]:
+    """Remove every bundle (folder and .zip) that quotes a forgotten session, or whose manifest
+    cannot be read; say that copies already handed out are out of reach."""
+    import shutil
+
+    from tacit.packs import bundle
+
+    if not gone:
+        return []
+    notes: list[str] = []
+    for build_dir in sorted(ws.packs_dir.glob("*/build")):
+        if build_dir.is_symlink() or not build_dir.is_dir():
+            continue
+        name = bundle.folder_name(build_dir.parent.name)
+        folder, archive = build_dir / name, build_dir / f"{name}.zip"
+        partial = build_dir / f".{name}.partial"  # a bundle cut short: clips and all
+        if partial.is_dir() and not partial.is_symlink():
+            shutil.rmtree(partial)
+        if not folder.exists() and not archive.exists():
+            continue
+        manifest = bundle.read_manifest(folder, archive)
+        quoted = set(manifest.get("sessions") or []) if manifest else None
+        if quoted is not None and not quoted & set(gone):
+            continue
+        for path in (folder, archive):
+            if path.is_symlink():
+                notes.append(f"not followed (a symbolic link; check it by hand): {path}")
+            elif path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        where = folder.relative_to(ws.root)
+        notes.append(
+            f"removed the bundle {where} and its .zip: it quoted what was forgotten. Copies "
+            "already handed out are out of reach: ask for them back and delete them"
+        )
+    return notes

@@ -173,6 +173,9 @@ def _topics(built: Built) -> list[str]:
         if not topic.captured:
             lines += ["Not captured in the knowledge base yet: see Gaps.", ""]
             continue
+        if topic.left_out:
+            lines += ["Answered in the knowledge base from sessions not shared in a bundle.", ""]
+            continue
         if topic.answer:
             lines += [_answer(topic), ""]
         for quote in topic.quotes:
