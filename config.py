@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
         "high": 15,
         "medium": 8,
     },
+    "packs": {
+        "stalled_days": 21,  # no checkpoint review for this long: the pack is stalled
+    },
 }
 
 TEMPLATE = """\
@@ -93,6 +96,9 @@ attrition_later = 2
 attrition_default = 1
 high = 15
 medium = 8
+
+[packs]
+stalled_days = 21    # no checkpoint review for this many days: `pack list` says stalled
 """
 
 
@@ -262,6 +268,9 @@ def _settings_models():
     class Team(Record):
         interviewer: Annotated[str, StringConstraints(max_length=48)]
 
+    class Packs(Record):
+        stalled_days: Annotated[int, Field(ge=1, le=3650)]
+
     class Settings(Record):
         name: Text
         models: Models
@@ -270,6 +279,7 @@ def _settings_models():
         redaction: Redaction
         team: Team
         risk: Risk
+        packs: Packs
 
     return Settings
 

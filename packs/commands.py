@@ -198,20 +198,42 @@ def report_command(
 
 
 @pack_app.command("list")
-def list_command(as_json: bool = JSON) -> None:
-    """The packs in the knowledge base, with their checkpoints' progress."""
-    from tacit.packs import checkpoints
+def list_command(
+    stalled_days: int = typer.Option(
+        None,
+        "--stalled-days",
+        min=1,
+        help="No review for this many days is stalled (default: packs.stalled_days, 21).",
+    ),
+    as_of: str = AS_OF,
+    as_json: bool = JSON,
+) -> None:
+    """The mentoring programme: every pack's protégé, mentor, week, checkpoints and state
+    (on track, late, stalled, done)."""
+    from tacit.packs import programme
 
-    states = checkpoints.all_status(workspace.current())
+    rows = programme.programme(workspace.current(), _day(as_of, "--as-of"), stalled_days)
     if as_json:
-        print_json([s.to_json() for s in states])
+        print_json([p.to_json() for p in rows])
         return
-    rows = []
-    for s in states:
-        done = sum(c.state == checkpoints.DONE for c in s.checkpoints)
-        late = sum(c.state == checkpoints.LATE for c in s.checkpoints)
-        rows.append([s.name, s.protege, s.mentor, f"{done}/{len(s.checkpoints)}", late])
-    table(None, ["pack", "protégé", "mentor", "passed", "late"], rows)
+    table(
+        None,
+        ["pack", "protégé", "mentor", "week", "done", "late", "redo", "state", "last review"],
+        [
+            [
+                p.name,
+                p.protege,
+                p.mentor,
+                f"{p.week}/{p.weeks}",
+                f"{p.done}/{p.total}",
+                p.late,
+                p.redo,
+                p.state,
+                p.last_review or "-",
+            ]
+            for p in rows
+        ],
+    )
 
 
 @pack_app.command("templates")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from tacit.interviews import guides, risk, sessions
 from tacit.interviews.sessions import Answer
 
@@ -271,3 +273,161 @@ def test_a_review_in_the_future_is_refused_unless_planned(kb, run):
     shown = json.loads(run("pack", "status", "plan", "--json").stdout)["checkpoints"][0]
     assert shown["planned_on"] == later and shown["outcome"] == "" and shown["reviews"] == 0
     assert shown["history"][0]["outcome"] == "planned"
+
+
+# --- the programme view and the KM report's figures ------------------------------------------
+
+
+def test_pack_list_gives_each_pack_its_week_counts_and_state(kb, run):
+    _plan(kb, run, "2026-03-02", "on-time")
+    _plan(kb, run, "2026-03-02", "behind")
+    _plan(kb, run, "2026-03-02", "quiet")
+    _plan(kb, run, "2026-03-02", "finished")
+    assert _sign(run, "safety", "--outcome", "passed", "--date", "2026-03-08",
+                 name="on-time").exit_code == 0  # fmt: skip
+    assert _sign(run, "safety", "--outcome", "redo", "--date", "2026-03-09",
+                 name="behind").exit_code == 0  # fmt: skip
+    assert _sign(run, "safety", "--outcome", "redo", "--date", "2026-03-03",
+                 name="quiet").exit_code == 0  # fmt: skip
+    for cp, day in (("safety", "2026-03-06"), ("checks", "2026-03-13")):
+        assert _sign(run, cp, "--outcome", "passed", "--date", day, name="finished").exit_code == 0
+    listed = run("pack", "list", "--as-of", "2026-03-12", "--stalled-days", "7", "--json")
+    assert listed.exit_code == 0, listed
+    rows = {p["name"]: p for p in json.loads(listed.stdout)}
+    assert {n: p["state"] for n, p in rows.items()} == {
+        "on-time": "on track",
+        "behind": "late",  # safety was due 03-09 and sent back
+        "quiet": "stalled",  # nothing since 03-03: 9 days > 7
+        "finished": "done",
+    }
+    behind = rows["behind"]
+    assert (behind["protege"], behind["mentor"], behind["week"], behind["weeks"]) == (
+        "Ana Ruiz", "Joe Bloggs", 2, 4,
+    )  # fmt: skip
+    assert (behind["done"], behind["late"], behind["redo"], behind["total"]) == (0, 1, 1, 2)
+    assert behind["last_review"] == "2026-03-09"
+    # the default comes from tacit.toml: 21 days, so "quiet" is only late
+    default = {p["name"]: p["state"] for p in json.loads(
+        run("pack", "list", "--as-of", "2026-03-12", "--json").stdout)}  # fmt: skip
+    assert default["quiet"] == "late"
+    toml = kb.root / "tacit.toml"
+    toml.write_text(toml.read_text().replace("stalled_days = 21", "stalled_days = 5"))
+    assert "stalled" in run("pack", "list", "--as-of", "2026-03-12").stdout
+    assert run("pack", "list", "--stalled-days", "0").exit_code == 2
+
+
+def _report_kb(kb, run):
+    for args in (
+        ["Ana Soon", "--leaving-on", _day(30), "--position-risk", "5", "--topic", "pump seals"],
+        ["Ben Half", "--leaving-on", _day(150), "--position-risk", "2"],
+        ["Cy Year", "--leaving-on", _day(300), "--position-risk", "4", "--topic", "flare"],
+        ["Di Also", "--leaving-on", _day(40), "--position-risk", "5"],  # shares Ana's cell
+        ["Gus Gone", "--leaving-on", _day(-10), "--left", "--position-risk", "3"],
+    ):
+        assert run("expert", "add", *args).exit_code == 0
+    answers = (Answer("a/q1", "Role", "Seals?", "I change pump seals.", "answered"),)
+    sessions.create(kb, "cy-year", "interview", "exit", answers=answers, guide="exit-interview")
+    _plan(kb, run, "2026-03-02")
+    assert _sign(run, "safety", "--outcome", "redo", "--date", "2026-03-08").exit_code == 0
+    assert _sign(run, "safety", "--outcome", "passed", "--date", "2026-03-12").exit_code == 0
+    assert run("pack", "checkpoint", "plan", "checks", "--by", "Joe Bloggs", "--outcome",
+               "passed", "--date", "2026-03-15").exit_code == 0  # fmt: skip
+
+
+def _circles(page: str) -> dict[str, tuple[float, float]]:
+    import re
+
+    svg = page.split('<svg class="risk-matrix"', 1)[1].split("</svg>", 1)[0]
+    return {
+        m.group(3): (float(m.group(1)), float(m.group(2)))
+        for m in re.finditer(r'<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*data-expert="([^"]+)"', svg)
+    }
+
+
+def test_km_report_opens_with_a_risk_matrix_placing_each_expert_in_their_cell(kb, run):
+    from pathlib import Path
+
+    from tacit.interviews import figures
+
+    _report_kb(kb, run)
+    result = run("report", "--html")
+    assert result.exit_code == 0, result
+    md_path, html_path = (Path(p) for p in result.stdout.split())
+    page = html_path.read_text()
+    body = page.split("<body>", 1)[1]
+    # the page opens with the figures, before the first table
+    assert body.index('<svg class="risk-matrix"') < body.index("<table>")
+    assert body.index('<svg class="capture-timeline"') < body.index("<table>")
+    assert "<script" not in page
+    rows = {r["expert"]: r for r in json.loads(run("risk", "--json").stdout)}
+    placed = _circles(page)
+    assert set(placed) == {s for s, r in rows.items() if not r["left"]}  # Gus has left
+    for slug, (cx, cy) in placed.items():
+        x0, y0, x1, y1 = figures.cell_box(rows[slug]["attrition"], rows[slug]["position_risk"])
+        assert x0 < cx < x1 and y0 < cy < y1, (slug, cx, cy)
+    assert placed["ana-soon"] != placed["di-also"]  # same cell, both visible
+    # the same figures as tables below
+    text = md_path.read_text()
+    for row in rows.values():
+        if row["left"]:
+            continue
+        cov = row["coverage"]
+        uncaptured = len(cov["topics_without_evidence"]) + len(cov["open_questions"])
+        expected = (
+            f"| {row['name']} | {row['attrition']} | {row['position_risk']} | {uncaptured} | "
+            f"{cov['share']:.0%} |"
+        )
+        assert expected in text, expected
+    assert "| Ana Soon | 5 | 5 | 1 | 0% |" in text
+    assert "- left, not plotted: Gus Gone" in text
+    timeline = text.split("## Capture timeline", 1)[1].split("\n## ", 1)[0]
+    assert f"| Cy Year | {_day(300)} | {TODAY.isoformat()} |" in timeline
+    backlog = text.split("## Capture backlog", 1)[1].split("\n## ", 1)[0]
+    assert "| 1 |" in backlog and "Ana Soon" in backlog and "exit-interview" in backlog
+    assert "- left, not scheduled: Gus Gone" in backlog
+    mentoring = text.split("## Mentoring", 1)[1].split("\n## ", 1)[0]
+    assert "| plan | Ana Ruiz | Joe Bloggs |" in mentoring and "| done |" in mentoring
+    assert "2 checkpoints reviewed; 1 passed at the first review (50%)." in mentoring
+    assert "| plan | `safety` | 10 |" in mentoring and "| plan | `checks` | 13 |" in mentoring
+
+
+def test_km_report_figures_render_in_chromium(kb, run, tmp_path):
+    from pathlib import Path
+
+    from tests.chromium import Browser
+
+    _report_kb(kb, run)
+    html_path = Path(run("report", "--html").stdout.split()[1])
+    measure = """
+    (() => {
+      const box = (el) => {
+        const r = el.getBoundingClientRect();
+        return [r.x, r.y, r.width, r.height];
+      };
+      const matrix = document.querySelector('svg.risk-matrix');
+      return {
+        matrix: box(matrix),
+        timeline: box(document.querySelector('svg.capture-timeline')),
+        circles: [...matrix.querySelectorAll('circle')].map((c) => ({
+          expert: c.dataset.expert, box: box(c),
+          cx: c.cx.baseVal.value, cy: c.cy.baseVal.value})),
+        scripts: document.scripts.length,
+      };
+    })()
+    """  # fmt: skip
+    with Browser(tmp_path / "profile") as browser:
+        session = browser.open(html_path.as_uri())
+        shown = browser.evaluate(session, measure)
+    assert shown["scripts"] == 0
+    assert shown["matrix"][2] > 300 and shown["matrix"][3] > 300
+    assert shown["timeline"][2] > 300
+    placed = _circles(html_path.read_text())
+    mx, my = shown["matrix"][:2]
+    for circle in shown["circles"]:
+        x, y, w, h = circle["box"]
+        assert w > 0 and h > 0, circle  # drawn
+        cx, cy = placed[circle["expert"]]
+        # drawn where the SVG puts it (1:1 scale: the viewBox is the size)
+        assert x + w / 2 - mx == pytest.approx(cx, abs=1) and y + h / 2 - my == pytest.approx(
+            cy, abs=1
+        )
