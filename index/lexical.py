@@ -13,7 +13,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,10 +100,17 @@ def build(ws: Workspace, chunks: list[Chunk]) -> None:
     with open(fresh / CHUNKS_NAME, "w", encoding="utf-8") as handle:
         for chunk in chunks:
             handle.write(json.dumps(chunk.to_json(), ensure_ascii=False) + "\n")
+    speakers: dict[str, set[str]] = {}
+    for chunk in chunks:
+        for speaker in chunk.speakers:
+            speakers.setdefault(speaker, set()).add(chunk.session)
     meta = {
         "digest": digest(c.id for c in chunks),
         "count": len(chunks),
         "tokenizer": TOKENIZER_VERSION,
+        # who speaks in which sessions: a question that names a speaker is read without
+        # parsing every chunk
+        "speakers": {name: sorted(found) for name, found in speakers.items()},
     }
     (fresh / META_NAME).write_text(json.dumps(meta), encoding="utf-8")
     for file in fresh.iterdir():
@@ -132,6 +139,52 @@ def stored_chunks(ws: Workspace) -> list[Chunk]:
         return []
 
 
+class StoredChunks(Mapping[str, Chunk]):
+    """The lexical index's chunks, by id and in stored order, each parsed from its JSON line
+    on first use: a cold `ask` over 100,000 chunks reads a handful of them, not all."""
+
+    def __init__(self, lines: list[str]):
+        self._lines = lines
+        self._ids = [_id_of(line) for line in lines]
+        self._position = {chunk_id: n for n, chunk_id in enumerate(self._ids)}
+        self._parsed: dict[int, Chunk] = {}
+
+    def at(self, n: int) -> Chunk:
+        chunk = self._parsed.get(n)
+        if chunk is None:
+            chunk = self._parsed[n] = Chunk.from_json(json.loads(self._lines[n]))
+        return chunk
+
+    def position(self, chunk_id: str) -> int | None:
+        return self._position.get(chunk_id)
+
+    def __getitem__(self, chunk_id: str) -> Chunk:
+        return self.at(self._position[chunk_id])
+
+    def __contains__(self, chunk_id: object) -> bool:
+        return chunk_id in self._position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def _id_of(line: str) -> str:
+    """A chunk's id from its JSON line without parsing the rest (the id is written first)."""
+    if line.startswith('{"id": "'):
+        end = line.find('"', 8)
+        if end > 8 and "\\" not in line[8:end]:
+            return line[8:end]
+    return str(json.loads(line)["id"])
+
+
+def _stored_lines(ws: Workspace) -> list[str]:
+    with open(lexical_dir(ws) / CHUNKS_NAME, encoding="utf-8") as handle:
+        return [line for line in handle.read().splitlines() if line.strip()]
+
+
 def clean_leftovers(ws: Workspace) -> None:
     for leftover in ws.cache_dir.glob("lexical.*-*"):
         shutil.rmtree(leftover, ignore_errors=True)
@@ -155,12 +208,10 @@ def _names_pattern(names: Iterable[str]) -> re.Pattern[str]:
 
 @dataclass
 class LexicalIndex:
-    chunks: list[Chunk]
+    by_id: StoredChunks  # every chunk, by id and in stored (reading) order
     bm25: Any
     stamp: int  # mtime of meta.json when loaded: a change means it was rebuilt
-    by_id: dict[str, Chunk] = field(default_factory=dict)
     _speakers: dict[str, set[str]] = field(default_factory=dict)  # speaker -> sessions
-    _position: dict[str, int] = field(default_factory=dict)  # chunk id -> reading order
     _named: tuple[re.Pattern[str], re.Pattern[str]] | None = None
     _shares: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -177,26 +228,26 @@ class LexicalIndex:
                     "the lexical index was built by an older tokenizer",
                     hint="run `tacit index --rebuild` (the plain files are untouched)",
                 )
-            chunks = stored_chunks(ws)
+            chunks = StoredChunks(_stored_lines(ws))
             bm25 = None
             if chunks:
                 import bm25s
 
                 bm25 = bm25s.BM25.load(str(folder), show_progress=False)
-        except (OSError, ValueError):
+        except (OSError, ValueError, KeyError, TypeError):
             return None  # missing or mid-swap: the caller goes on without it
-        index = cls(chunks=chunks, bm25=bm25, stamp=stamp, by_id={c.id: c for c in chunks})
-        for n, chunk in enumerate(chunks):
-            index._position[chunk.id] = n
-            for speaker in chunk.speakers:
-                index._speakers.setdefault(speaker, set()).add(chunk.session)
-        return index
+        speakers = {name: set(found) for name, found in (meta.get("speakers") or {}).items()}
+        if "speakers" not in meta:  # written before the meta held them: read every chunk
+            for n in range(len(chunks)):
+                for speaker in chunks.at(n).speakers:
+                    speakers.setdefault(speaker, set()).add(chunks.at(n).session)
+        return cls(by_id=chunks, bm25=bm25, stamp=stamp, _speakers=speakers)
 
     def following(self, chunk: Chunk) -> Chunk | None:
         """The passage after this one in its session's transcript (chunks are stored in
         reading order, session by session), or None."""
-        n = self._position.get(chunk.id)
-        after = self.chunks[n + 1] if n is not None and n + 1 < len(self.chunks) else None
+        n = self.by_id.position(chunk.id)
+        after = self.by_id.at(n + 1) if n is not None and n + 1 < len(self.by_id) else None
         if after is None or after.session != chunk.session or after.source != chunk.source:
             return None
         return after
@@ -233,7 +284,7 @@ class LexicalIndex:
             score = float(scores[index])
             if score <= 0 or len(found) >= n:
                 break
-            chunk = self.chunks[index]
+            chunk = self.by_id.at(int(index))
             if allowed(chunk):
                 found.append((chunk, score))
         return found, spread
@@ -244,7 +295,7 @@ class LexicalIndex:
         """BM25's inverse document frequency; a word no passage holds weighs the most."""
         import math
 
-        total = len(self.chunks)
+        total = len(self.by_id)
         term = self.bm25.vocab_dict.get(token) if self.bm25 is not None else None
         pointers = self.bm25.scores["indptr"] if self.bm25 is not None else ()
         held = 0

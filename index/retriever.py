@@ -7,6 +7,7 @@ concurrent `tacit index` rebuilt. It never takes the writer lock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -172,13 +173,18 @@ class Retriever:
         if self._total is None:
             self._total = vectors.count()
         known = self._known_chunks()
+        fetched: dict[str, Chunk] = {}  # chunks the lexical index lacks, read from the store
         wide = max(n * POSTFILTER_WIDTH, POOL)
         while True:
             found = vectors.nearest(vector, min(wide, self._total))
-            missing = [i for i, _ in found if i not in known]
+            missing = [i for i, _ in found if i not in known and i not in fetched]
             if missing:  # no lexical index here (a shared server), or it lags the store
-                known = {**known, **vectors.chunks(missing)}
-            allowed = [(known[i], s) for i, s in found if i in known and filters.allows(known[i])]
+                fetched.update(vectors.chunks(missing))
+            allowed = []
+            for i, score in found:
+                chunk = fetched.get(i) or known.get(i)
+                if chunk is not None and filters.allows(chunk):
+                    allowed.append((chunk, score))
             if len(allowed) >= n or wide >= self._total:
                 return allowed[:n]
             if wide >= POSTFILTER_MAX:
@@ -230,7 +236,7 @@ class Retriever:
         """The lexical index: word weights (IDF) for scoring the sentences of an answer."""
         return self._lexical_index()
 
-    def _known_chunks(self) -> dict[str, Chunk]:
+    def _known_chunks(self) -> Mapping[str, Chunk]:
         index = self._lexical_index()
         return index.by_id if index is not None else {}
 
