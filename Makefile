@@ -42,3 +42,6 @@ clean:
 
 docs: setup
 	COLUMNS=100 NO_COLOR=1 TERM=dumb $(BIN)/python -m typer tacit.cli utils docs --name tacit > docs/commands.md
+	@# the README's screenshots (headless Chromium), from a copy of the demo KB
+	@[ -f demo-kb/tacit.toml ] || $(BIN)/python examples/demo.py
+	$(BIN)/python docs/screenshots.py

@@ -126,23 +126,22 @@ def _timeline(built: Built) -> list[str]:
     return lines
 
 
+_TURN = re.compile(r"^(?:Q|A|[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,3}): ")
+
+
 def paragraphs(text: str, speaker: str = "") -> list[str]:
-    """An excerpt's paragraphs: a new one at each turn ("Q:", "A:", "Speaker:") or blank line;
-    the hard line breaks of a typed answer inside a turn are joined, so no half-sentence stands
-    as a paragraph of its own."""
-    labels = {"Q", "A", speaker} - {""}
-    first = re.match(r"([^:\n]{1,60}): ", text.lstrip())
-    if first:
-        labels.add(first.group(1))
-    turn = re.compile("^(?:" + "|".join(re.escape(label) for label in labels) + "): ")
+    """An excerpt's paragraphs: a new one at each turn ("Q:", "A:", "Maria Lopez:") or blank
+    line; the hard line breaks of a typed answer inside a turn are joined, so no half-sentence
+    stands as a paragraph of its own."""
     found: list[list[str]] = []
     for line in text.splitlines():
-        if not line.strip():
+        line = line.strip()
+        if not line:
             found.append([])
-        elif not found or turn.match(line.strip()):
-            found.append([line.strip()])
+        elif not found or _TURN.match(line) or (speaker and line.startswith(f"{speaker}: ")):
+            found.append([line])
         else:
-            found[-1].append(line.strip())
+            found[-1].append(line)
     return [" ".join(p) for p in found if p]
 
 

@@ -1,6 +1,7 @@
 """Headless Chromium driven over the DevTools protocol on a pipe (--remote-debugging-pipe):
-open a page, wait for its load event, evaluate an expression and await its promise. Waiting is
-on events the browser sends, never on sleeps. Standard library only."""
+open a page, wait for its load event, evaluate an expression and await its promise, take a
+screenshot of part of it. Waiting is on events the browser sends, never on sleeps. Standard
+library only: the tests and `make docs` (docs/screenshots.py) use it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 HANG_GUARD_S = 120
 
@@ -28,7 +27,7 @@ class Browser:
     def __init__(self, profile: Path):
         binary = shutil.which("chromium")
         if binary is None:
-            pytest.fail("chromium is not installed; run `make setup`")
+            raise RuntimeError("chromium is not installed; run `make setup`")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
 
@@ -112,6 +111,22 @@ class Browser:
         if "exceptionDetails" in result:
             raise RuntimeError(f"page error: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def screenshot(self, session: str, clip: dict) -> bytes:
+        """A PNG of the page's region clip (x, y, width, height in CSS pixels)."""
+        import base64
+
+        # a viewport as tall as the page, so that the clip's document coordinates are its own
+        height = self.evaluate(session, "document.documentElement.scrollHeight")
+        metrics = {"width": 1000, "height": int(height), "deviceScaleFactor": 1, "mobile": False}
+        self.call("Emulation.setDeviceMetricsOverride", metrics, session=session)
+        self.call("Runtime.evaluate", {"expression": "window.scrollTo(0, 0)"}, session=session)
+        shot = self.call(
+            "Page.captureScreenshot",
+            {"format": "png", "clip": {**clip, "scale": 1}},
+            session=session,
+        )
+        return base64.b64decode(shot["data"])
 
     def close(self) -> None:
         try:

@@ -660,11 +660,11 @@ def test_typed_multi_line_answers_are_re_flowed_into_paragraphs():
         "A: The suction pressure, then the oil level.",
         "Always.",
     ]
-    turns = "Interviewer: And then?\nMaria Lopez: You bleed it\nat the top.\nInterviewer: Why?"
+    turns = "Interviewer: And then?\nMaria Lopez: You bleed it\nat the top.\nPriya Shah: Why?"
     assert render.paragraphs(turns, "Maria Lopez") == [
         "Interviewer: And then?",
         "Maria Lopez: You bleed it at the top.",
-        "Interviewer: Why?",
+        "Priya Shah: Why?",  # every speaker's turn, not only the cited one's
     ]
 
 
