@@ -431,3 +431,26 @@ def test_km_report_figures_render_in_chromium(kb, run, tmp_path):
         assert x + w / 2 - mx == pytest.approx(cx, abs=1) and y + h / 2 - my == pytest.approx(
             cy, abs=1
         )
+
+
+def test_a_past_leaving_date_is_confirmed_on_a_terminal(kb, tmp_path):
+    """On a terminal, `expert add` with a past date asks; no keeps nothing, yes saves it."""
+    from tests.test_interviews import Tmux, _in_terminal
+
+    server = Tmux(tmp_path / "tmux.sock")
+    try:
+        args = f"expert add 'Gus Gone' --leaving-on {_day(-5)}"
+        server.start("no", _in_terminal(kb, args))
+        server.wait_for("no", "has the expert left?")
+        server.type("no", "n")
+        server.wait_dead("no")
+        assert "add --left if the expert has left" in server.wait_for("no", "--left")
+        assert not (kb.experts_dir / "gus-gone.md").exists()
+        server.start("yes", _in_terminal(kb, args))
+        server.wait_for("yes", "has the expert left?")
+        server.type("yes", "y")
+        server.wait_dead("yes")
+        assert "added expert gus-gone" in server.wait_for("yes", "added expert")
+    finally:
+        server.close()
+    assert risk.experts_module.get(kb, "gus-gone").leaving_on == TODAY - dt.timedelta(days=5)
