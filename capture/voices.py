@@ -157,7 +157,9 @@ def recognize(ws: Workspace, centroids: Any) -> list[dict[str, Any]]:
     only at MATCH_FROM or more, each profile naming one speaker at most (the most similar)."""
     import numpy as np
 
-    profiles = [p for p in list_all(ws) if _still_consented(ws, p.slug)]
+    # an unreadable profile names nobody, and does not stop the transcription it came to
+    # help (`tacit voices list` reports it)
+    profiles = [p for p in list_all_quietly(ws) if _still_consented(ws, p.slug)]
     found: list[dict[str, Any]] = [{"name": None, "profile": None, "similarity": None}
                                    for _ in range(len(centroids))]  # fmt: skip
     if not profiles or centroids is None or not len(centroids):

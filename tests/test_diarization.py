@@ -247,3 +247,40 @@ def test_backup_carries_a_voice_profile_and_forget_removes_it(run, kb, tmp_path)
             assert b"maria-lopez" not in path.read_bytes(), path
     missing = run("voices", "add", "maria-lopez", "--session", session, "--speaker", "SPEAKER_1")
     assert missing.exit_code == 1 and "Traceback" not in missing.stderr
+
+
+def test_interview_start_and_the_team_default_record_the_interviewer(run, kb, tmp_path):
+    from tacit.interviews import sessions
+
+    assert run("expert", "add", "Maria Lopez").exit_code == 0
+    answers = Path(__file__).resolve().parent.parent / "examples/sample/interview-answers.yaml"
+    started = run("interview", "start", "--expert", "maria-lopez", "--answers", answers,
+                  "--interviewer", "Priya Shah")  # fmt: skip
+    assert started.exit_code == 0, started
+    (only,) = sessions.list_all(kb)
+    assert only.interviewer == "Priya Shah"
+    toml = kb.root / "tacit.toml"
+    toml.write_text(toml.read_text().replace('interviewer = ""', 'interviewer = "Sam Hale"'))
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"segments": [{"start": 0, "end": 1, "text": "Hi there."}]}))
+    imported = run("import", path, "--expert", "maria-lopez", "--json")
+    assert imported.exit_code == 0, imported
+    session = sessions.get(kb, json.loads(imported.stdout)["id"])
+    assert session.interviewer == "Sam Hale"
+
+
+def test_an_unreadable_voice_profile_is_reported_and_names_nobody(run, kb):
+    from tacit.capture import voices
+
+    assert run("expert", "add", "Maria Lopez").exit_code == 0
+    assert run("expert", "edit", "maria-lopez", "--voice-consent", "given").exit_code == 0
+    voices.folder(kb).mkdir()
+    voices.profile_path(kb, "maria-lopez").write_text("{not json")
+    listed = run("voices", "list")
+    assert listed.exit_code == 1 and "not a voice profile" in listed.stderr
+    assert "Traceback" not in listed.stderr
+    heard = _transcribe(run, AUDIO / "stranger.ogg", "--expert", "maria-lopez")
+    assert heard["speakers"] == ["SPEAKER_1"]
+    assert voices.profile_path(kb, "maria-lopez").read_text() == "{not json", "kept as it was"
+    gone = run("voices", "remove", "nobody")
+    assert gone.exit_code == 1 and "no voice profile" in gone.stderr
