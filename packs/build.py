@@ -126,6 +126,7 @@ class Built:
     @property
     def sessions_quoted(self) -> tuple[str, ...]:
         found = [q.session for t in self.topics for q in t.quotes]
+        found += [t.source.session for t in self.topics if t.source is not None]
         found += [s.observed.session for s in (*self.observations, *self.practice) if s.observed]
         return tuple(sorted(set(found)))
 

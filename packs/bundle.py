@@ -96,7 +96,7 @@ def write(ws: Workspace, built: Built, today: dt.date | None = None) -> Bundle:
             "kb_root": str(ws.root),
             "built": built.built_on.isoformat(),
             "bundled": today.isoformat(),
-            "sessions": sorted({c.session for c in cutter.clips} | set(shared.sessions_quoted)),
+            "sessions": sorted(set(shared.sessions_quoted) | {c.session for c in cutter.clips}),
             "left_out": list(left_out),
             "clips": [c.to_json() for c in cutter.clips],
         }

@@ -192,7 +192,8 @@ def test_reading_output_cites_expert_role_and_highlights_query_words(qa, run):
     (entry,) = _log(ws)
     assert entry["question"] == "What trips boiler two?" and entry["not_captured"] is False
     assert entry["cited"] and all(c.startswith(facts["boiler"]) for c in entry["cited"][:1])
-    assert set(entry) == {"time", "question", "filters", "not_captured", "experts", "cited"}
+    keys = {"time", "question", "filters", "not_captured", "experts", "cited", "open_question"}
+    assert set(entry) == keys and entry["open_question"] is False  # answered: not open
 
 
 def test_part_number_that_embeddings_miss_is_found_through_bm25(qa):
