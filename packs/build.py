@@ -3,7 +3,9 @@
 Topics are answered through the `ask` core (index/answers.py), so a pack and `tacit ask` agree on
 what is captured and what is a gap; excerpts come from the retriever, never from Chroma directly.
 Restricted sessions never appear. Media is linked, never copied: a link is computed from the
-build folder to sessions/<id>/media/<file>#t=SECONDS and kept only when it stays inside the KB.
+build folder to sessions/<id>/media/<file>#t=SECONDS and kept only when it stays inside the KB
+(a bundle, packs/bundle.py, holds clips cut from the recordings instead, inside the KB too).
+Each topic keeps the answer `ask` gives and its source (Answer.answer, Answer.source).
 """
 
 from __future__ import annotations
