@@ -31,22 +31,44 @@ class PlannedSession:
 
 
 def next_guide(ws: Workspace, row: RiskRow) -> tuple[str, str]:
-    """Which guide to use next with this expert, and why."""
+    """Which guide to use next with this expert, and why. The method is chosen by type; the
+    guide named is the one of that type already used with them, else the KB's own, else the
+    built-in one."""
     held = sessions_module.list_all(ws, expert=row.expert.slug)
+    used = [s.guide for s in held if s.guide]
     # by the guide's type, not its name: a custom exit guide is an exit interview
-    guides_used = {risk.guide_type(ws, s.guide) for s in held if s.guide}
+    guides_used = {risk.guide_type(ws, name) for name in used}
     cov = row.coverage
     if not cov.exit_interview:
-        return "exit-interview", "no exit interview yet"
-    if cov.open_questions or cov.protege_questions:
-        return "exit-interview", "open questions from earlier sessions and protégés"
-    if cov.topics_without_evidence and "knowledge-audit" not in guides_used:
-        return "knowledge-audit", "topics with no captured evidence"
-    if cov.observations == 0:
-        return "job-breakdown", "no hands-on task observed yet"
-    if "critical-decision" not in guides_used:
-        return "critical-decision", "walk one incident through"
-    return "handover", "close out duties, contacts and open matters"
+        method, why = "exit-interview", "no exit interview yet"
+    elif cov.open_questions or cov.protege_questions:
+        method, why = "exit-interview", "open questions from earlier sessions and protégés"
+    elif cov.topics_without_evidence and "knowledge-audit" not in guides_used:
+        method, why = "knowledge-audit", "topics with no captured evidence"
+    elif cov.observations == 0:
+        method, why = "job-breakdown", "no hands-on task observed yet"
+    elif "critical-decision" not in guides_used:
+        method, why = "critical-decision", "walk one incident through"
+    else:
+        method, why = "handover", "close out duties, contacts and open matters"
+    return _guide_of_type(ws, method, used), why
+
+
+def _guide_of_type(ws: Workspace, method: str, used: list[str]) -> str:
+    from tacit.interviews import guides
+
+    mine = [name for name in used if risk.guide_type(ws, name) == method]
+    if mine:
+        return mine[-1]
+    own = sorted(
+        e.name
+        for e in guides.available(ws)
+        if not e.builtin
+        and e.guide is not None
+        and not e.problems
+        and (e.guide.type or e.name) == method
+    )
+    return own[0] if method not in own and own else method
 
 
 def _agenda(ws: Workspace, row: RiskRow) -> tuple[str, ...]:

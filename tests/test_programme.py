@@ -56,7 +56,12 @@ def test_a_custom_exit_guide_counts_as_an_exit_interview(kb, run):
     assert run("expert", "add", "Ana Soon", "--leaving-on", _day(30)).exit_code == 0
     plan = json.loads(run("plan", "--json").stdout)
     assert plan[0]["why"] == "no exit interview yet"
+    assert plan[0]["guide"] == "exit-interview"
     guide = _exit_guide(kb, run, "our-leavers")
+    # the KB's own exit guide is the one suggested, and the agenda lists its sections only
+    assert json.loads(run("plan", "--json").stdout)[0]["guide"] == "our-leavers"
+    shown = json.loads(run("expert", "agenda", "ana-soon", "--json").stdout)
+    assert {s["guide"] for s in shown["sections"]} == {"our-leavers"}
     section, question = guide.questions()[0]
     answers = (Answer(question.id, section.title, question.text, "Yes.", "answered"),)
     sessions.create(kb, "ana-soon", "interview", "exit", answers=answers, guide=guide.name)
