@@ -406,6 +406,7 @@ def load_transcript(ws: Workspace, session_id: str) -> Transcript | None:
 
 def chunk_kb(ws: Workspace) -> list[Chunk]:
     """Every chunk of the knowledge base; sessions whose consent was withdrawn are left out."""
+    from tacit.fileio import refuse_links
     from tacit.interviews import sessions
 
     chunk_words = ws.config.index["chunk_words"]
@@ -413,5 +414,7 @@ def chunk_kb(ws: Workspace) -> list[Chunk]:
     for session in sessions.list_all(ws):
         if session.consent_status == "withdrawn":
             continue
+        # a session folder that is a link would bring text from outside the KB into the index
+        refuse_links(ws.session_dir(session.id) / "session.md", ws.root)
         chunks += chunk_session(ws, session, load_transcript(ws, session.id), chunk_words)
     return chunks

@@ -11,7 +11,7 @@ from tacit import workspace
 from tacit.errors import UsageError
 from tacit.index import answers as answers_core
 from tacit.index import warm
-from tacit.output import err, message, out, print_json, print_json_line, table
+from tacit.output import clean, err, message, out, print_json, print_json_line, table
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
 EXPERT = typer.Option(None, "--expert", help="Only this expert's sessions (slug).")
@@ -162,7 +162,7 @@ def play(
         print_json(moment.to_json())
         return
     if print_only:
-        typer.echo(moment.label)
+        typer.echo(clean(moment.label))
         return
     _play(moment)
 
@@ -174,7 +174,7 @@ def _play(moment: Any) -> None:
     player, status = playback.play(moment)
     if player is not None and status == 0:
         return
-    typer.echo(moment.label)
+    typer.echo(clean(moment.label))
     if player is None:
         message("no player found (ffplay, mpv or vlc); open the file at that second")
     else:

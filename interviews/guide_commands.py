@@ -10,7 +10,7 @@ from rich.text import Text
 from tacit import workspace
 from tacit.errors import GuideError
 from tacit.interviews import guides
-from tacit.output import message, out, print_json
+from tacit.output import clean, message, out, print_json
 
 guide_app = typer.Typer(
     help="Guides: the Markdown question lists that interviews and observations follow.",
@@ -115,7 +115,7 @@ def guide_check(
         print_json({"path": str(path), "ok": not problems, "problems": listed})
     else:
         for problem in problems:
-            typer.echo(f"{path}:{problem.line}: {problem.message}")
+            typer.echo(clean(f"{path}:{problem.line}: {problem.message}"))
     if problems:
         raise GuideError(f"{path}: {len(problems)} problem(s)")
     if not as_json:

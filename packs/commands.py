@@ -88,6 +88,10 @@ def build_command(
         pack = definition.load(ws, name)
         answerer = build.KBAnswerer(ws)
         try:
+            from tacit.index import warm
+
+            with warm.loading("loading the knowledge base…"):
+                answerer.retriever.warm()  # the model and stores, before the first topic
             with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
                 task = bar.add_task("topics", total=len(pack.items("topics")) or 1)
 

@@ -107,6 +107,16 @@ def test_forget_refuses_a_symlinked_session_folder(kb, run, tmp_path):
     assert intents.read(kb, intents.FORGET) is None
 
 
+def test_index_never_reads_a_session_folder_through_a_link(kb, run, tmp_path):
+    _, gone = _two_sessions(kb, run)
+    elsewhere = tmp_path / "elsewhere"
+    kb.session_dir(gone).rename(elsewhere)
+    kb.session_dir(gone).symlink_to(elsewhere)
+    result = run("index")
+    _one_line_error(result)
+    assert "symbolic link" in result.stderr and gone in result.stderr
+
+
 def test_a_record_whose_id_differs_from_its_folder_is_refused(kb, run):
     kept, gone = _two_sessions(kb, run)
     record = kb.session_dir(gone) / "session.md"
