@@ -3,7 +3,6 @@ and recordings copied into a session's media folder."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -121,12 +120,14 @@ def rename_speakers(ws: Workspace, session_id: str, mapping: dict[str, str]) -> 
     return renamed
 
 
-def consent_record(text: str | None) -> dict[str, Any]:
-    """--consent TEXT, or `not recorded` (taken elsewhere; never a reason to refuse)."""
-    if not text:
+def consent_record(text: str | None, expert_name: str) -> dict[str, Any]:
+    """--consent TEXT as the interviews record it ('refused' or 'no' is a refusal, kept and
+    never indexed), or `not recorded` (taken elsewhere; never a reason to refuse)."""
+    from tacit.interviews import consent
+
+    if not text or not text.strip():
         return dict(sessions.NOT_RECORDED)
-    when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    return {"status": "given", "note": text, "when": when}
+    return consent.from_text(text, expert_name)
 
 
 def file_name(path: Path, fallback: str) -> str:
@@ -158,7 +159,7 @@ def new_session(
     expert = require_expert(ws, expert)
     fields: dict[str, Any] = {
         "title": title or "",
-        "consent": consent_record(consent),
+        "consent": consent_record(consent, experts.get(ws, expert).name),
         "interviewer": interviewer_for(ws, interviewer),
     }
     if started:

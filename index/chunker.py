@@ -405,14 +405,15 @@ def load_transcript(ws: Workspace, session_id: str) -> Transcript | None:
 
 
 def chunk_kb(ws: Workspace) -> list[Chunk]:
-    """Every chunk of the knowledge base; sessions whose consent was withdrawn are left out."""
+    """Every chunk of the knowledge base; sessions whose consent was withdrawn or refused are
+    left out (their records stay)."""
     from tacit.fileio import refuse_links
     from tacit.interviews import sessions
 
     chunk_words = ws.config.index["chunk_words"]
     chunks: list[Chunk] = []
     for session in sessions.list_all(ws):
-        if session.consent_status == "withdrawn":
+        if session.consent_status in ("withdrawn", "refused"):  # kept, never indexed
             continue
         # a session folder that is a link would bring text from outside the KB into the index
         refuse_links(ws.session_dir(session.id) / "session.md", ws.root)

@@ -341,3 +341,18 @@ def test_speakers_lists_talk_time_and_format_flag_overrides_extension(run, exper
     ]
     table = run("speakers", session_id)
     assert table.exit_code == 0 and "Maria Lopez" in table.stdout
+
+
+def test_import_consent_refused_is_a_refusal_kept_and_never_indexed(kb, run, expert):
+    from tacit.index import chunker
+    from tacit.interviews import sessions
+
+    refused = import_id(run, TRANSCRIPTS / "voices.vtt", "--consent", "refused")
+    given = import_id(run, TRANSCRIPTS / "voices.vtt", "--consent", "training new operators")
+    assert sessions.get(kb, refused).consent["status"] == "refused"
+    assert sessions.get(kb, refused).consent["by"] == "Maria Lopez"
+    consent = sessions.get(kb, given).consent
+    assert consent["status"] == "given" and consent["use"] == "training new operators"
+    indexed = {c.session for c in chunker.chunk_kb(kb)}
+    assert given in indexed and refused not in indexed
+    assert (kb.session_dir(refused) / "transcript.json").is_file()  # the record stays
