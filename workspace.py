@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,10 +198,13 @@ _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 def slugify(text: str) -> str:
-    """'María López' -> 'maria-lopez'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = _SLUG_STRIP.sub("-", ascii_text.lower()).strip("-")
-    return slug[:80].strip("-")
+    """'María López' -> 'maria-lopez', 'Søren Ærø' -> 'soren-aero', 'Ольга Петрова' ->
+    'olga-petrova' (python-slugify transliterates). A comma parts words as before, so every
+    ASCII name keeps the slug it had ('3,6' is '3-6', where the library would join it)."""
+    from slugify import slugify as transliterated
+
+    slug = transliterated(text.replace(",", " "), max_length=80, word_boundary=False)
+    return _SLUG_STRIP.sub("-", slug).strip("-")
 
 
 def safe_name(name: str, what: str = "name") -> str:

@@ -237,3 +237,20 @@ def test_interrupt_exits_130(run, monkeypatch):
     monkeypatch.setattr(experts, "list_all", interrupted)
     result = run("expert", "list")
     assert result.exit_code == 130
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Ольга Петрова", "olga-petrova"),
+        ("Søren Ærø", "soren-aero"),
+        ("王小明", "wang-xiao-ming"),
+        ("María López", "maria-lopez"),
+        ("Dave O'Brien, Jr.", "dave-o-brien-jr"),
+    ],
+)
+def test_expert_names_in_any_script_get_readable_slugs(kb, run, name, slug):
+    result = run("expert", "add", name, "--json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["slug"] == slug
+    assert (kb.experts_dir / f"{slug}.md").is_file()
