@@ -108,8 +108,9 @@ def sentences_of(chunk: Any, expert_name: str = "") -> list[Said]:
 
 def scorer(
     query_tokens: list[str], weight: Callable[[str], float], tokenize: Callable[[str], list[str]]
-) -> Callable[[Said, str], float]:
-    """A function (sentence, the session expert's name) -> how well it answers the question:
+) -> Callable[..., float]:
+    """A function (sentence, the session expert's name, whether the expert speaks in the
+    passage) -> how well it answers the question:
     the question's rare-word weight it holds, plus that of the question its turn replies to."""
     weights = {t: weight(t) for t in dict.fromkeys(query_tokens)}
     total = sum(weights.values()) or 1.0
