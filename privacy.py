@@ -168,10 +168,17 @@ def mask_answer(ws, answer):
     redact = redactor(ws.config)
     if not redact.patterns:
         return answer
+    source = answer.source
+    if source is not None:  # the headline's citation names its speaker
+        source = replace(source, speaker=redact(source.speaker), citation=redact(source.citation))
     return replace(
         answer,
         answer=redact(answer.answer),
-        results=tuple(replace(r, text=redact(r.text)) for r in answer.results),
+        source=source,
+        results=tuple(
+            replace(r, text=redact(r.text), speaker=redact(r.speaker), citation=redact(r.citation))
+            for r in answer.results
+        ),
         experts=tuple(replace(s, why=redact(s.why), role=redact(s.role)) for s in answer.experts),
     )
 

@@ -401,6 +401,19 @@ def test_a_redaction_term_added_after_indexing_is_hidden_at_once_and_leaves_no_c
     assert "purple heron valve" in (folder / "transcript.json").read_text()  # the record stays
 
 
+def test_a_speaker_named_by_a_term_added_after_indexing_is_masked_in_citations(kb, run):
+    assert run("expert", "add", "Ben Cole").exit_code == 0
+    said = [("Ana Quill", "The gate valve opens after the bell rings twice at the pump house.")]
+    synthetic.write_session(kb, "ben-cole", "gates", said)
+    assert run("index").exit_code == 0
+    question = ("ask", "when does the gate valve open?", "--json", "--no-log")
+    assert "Ana Quill" in run(*question).stdout
+    _add_term(kb, "Quill")
+    shown = json.loads(run(*question).stdout)
+    assert shown["answer_source"] and shown["results"]
+    assert "quill" not in json.dumps(shown).lower(), shown
+
+
 def test_the_km_report_masks_expert_topics_and_question_text(kb, run):
     assert run("expert", "add", "Ben Cole", "--topic", "heron permits").exit_code == 0
     line = {"question": "who signs heron permits?", "not_captured": True, "cited": []}
