@@ -17,6 +17,9 @@ a top-k result *starts* inside them (one turn of slack); MRR@10; headline, the a
 source (`answer_source.start`) lies inside them; and the gap test: out-of-scope questions
 (QMSum: the questions of meetings that are not in the KB; own set: out_of_scope.txt) that
 tacit calls "not captured" (recall) against answerable ones it wrongly calls so (precision).
+Each run also prints the gap thresholds that would separate the two best on its own evidence
+(how answers.RELEVANCE_THRESHOLD and LEXICAL_THRESHOLD were chosen: on QMSum train,
+`--qmsum train --meetings 40 --outside 8`, and the own set, the best mean of the two).
 
     python benchmarks/retrieval_eval.py [--qmsum val|train|none] [--meetings N]
         [--outside N] [--no-own] [--json FILE]
@@ -294,6 +297,22 @@ def report(label: str, rows: dict[str, dict], gap: dict) -> None:
     )
 
 
+def calibrate(evidence: list, top: int = 5) -> list[tuple[float, float, float, float, float]]:
+    """The gap test's thresholds that best tell answerable from out-of-scope questions on this
+    run's evidence: (balanced accuracy, cosine, coverage, answerable kept, outside caught)."""
+    inside = [(r or 0.0, c or 0.0) for r, c, answerable in evidence if answerable]
+    away = [(r or 0.0, c or 0.0) for r, c, answerable in evidence if not answerable]
+    if not inside or not away:
+        return []
+    rows = []
+    for cosine in [x / 100 for x in range(30, 70)]:
+        for share in [x / 100 for x in range(30, 101, 5)] + [1.01]:
+            kept = sum(r >= cosine or c >= share for r, c in inside) / len(inside)
+            caught = sum(not (r >= cosine or c >= share) for r, c in away) / len(away)
+            rows.append(((kept + caught) / 2, cosine, share, kept, caught))
+    return sorted(rows, reverse=True)[:top]
+
+
 def run(data: DataSet) -> dict:
     from tacit import config
     from tacit.index import embedder as embedder_module
@@ -305,6 +324,14 @@ def run(data: DataSet) -> dict:
         embedder = embedder_module.for_workspace(_Bare(ws_config))
         rows = {"tacit (defaults)": scores, **naive_runs(data, embedder)}
     report(data.label, rows, gap)
+    best = calibrate(evidence)
+    if best:
+        print("best gap thresholds on this run (balanced accuracy, cosine, question words held):")
+        for accuracy, cosine, share, kept, caught in best:
+            print(
+                f"  {accuracy:.3f}  cosine {cosine:.2f}  words {share:.2f}  "
+                f"(answerable kept {kept:.3f}, out of scope caught {caught:.3f})"
+            )
     return {"label": data.label, "rows": rows, "gap": gap, "evidence": evidence}
 
 
