@@ -322,7 +322,7 @@ def _question_scorer(question: str, lexicon: Any) -> Any:
     from tacit.index import lexical
 
     weight = lexicon.idf if lexicon is not None and lexicon.bm25 is not None else (lambda t: 1.0)
-    return quoting.scorer(lexical.tokens(question), weight, lexical.tokens)
+    return quoting.scorer(lexical.share_held(question, weight))
 
 
 def lexical_threshold_for(ws: Workspace) -> float:

@@ -80,6 +80,20 @@ def tokens(text: str) -> list[str]:
     return found
 
 
+def share_held(query: str, weight: Callable[[str], float]) -> Callable[[str], float]:
+    """A function: text -> the share of the question's word weight (weight per token, e.g.
+    IDF) that the text holds word for word, 0..1. The gap test's lexical evidence and the
+    scoring of an answer's sentences both measure this."""
+    weights = {t: weight(t) for t in dict.fromkeys(tokens(query))}
+    total = sum(weights.values()) or 1.0
+
+    def held(text: str) -> float:
+        words = set(tokens(text))
+        return sum(w for t, w in weights.items() if t in words) / total
+
+    return held
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     return [tokens(t) for t in texts]
 
@@ -306,16 +320,10 @@ class LexicalIndex:
     def coverage_of(self, query: str) -> Callable[[Chunk], float | None]:
         """A function: chunk -> the share of the question's IDF weight it holds word for word
         (1.0: every rare word of the question is in it). None for a question of stop words."""
-        weights = {t: self.idf(t) for t in dict.fromkeys(tokens(query))}
-        total = sum(weights.values())
-
-        def coverage(chunk: Chunk) -> float | None:
-            if not total:
-                return None
-            held = set(tokens(chunk.text))
-            return sum(w for t, w in weights.items() if t in held) / total
-
-        return coverage
+        if not tokens(query):
+            return lambda chunk: None
+        held = share_held(query, self.idf)
+        return lambda chunk: held(chunk.text)
 
     def speakers_named(self, query: str) -> tuple[str, ...]:
         """Speakers of the KB the question names: by whole name ("what did Marketing..."), else

@@ -106,18 +106,10 @@ def sentences_of(chunk: Any, expert_name: str = "") -> list[Said]:
     return found
 
 
-def scorer(
-    query_tokens: list[str], weight: Callable[[str], float], tokenize: Callable[[str], list[str]]
-) -> Callable[..., float]:
+def scorer(held: Callable[[str], float]) -> Callable[..., float]:
     """A function (sentence, the session expert's name, whether the expert speaks in the
-    passage) -> how well it answers the question:
-    the question's rare-word weight it holds, plus that of the question its turn replies to."""
-    weights = {t: weight(t) for t in dict.fromkeys(query_tokens)}
-    total = sum(weights.values()) or 1.0
-
-    def held(text: str) -> float:
-        words = set(tokenize(text))
-        return sum(w for t, w in weights.items() if t in words) / total
+    passage) -> how well it answers the question: the share of the question's rare-word
+    weight it holds (`held`), plus that of the question its turn replies to."""
 
     def score(said: Said, expert_name: str, expert_speaks: bool = True) -> float:
         value = held(said.text) + PROMPT_WEIGHT * held(said.prompt) / (1 + said.position)
