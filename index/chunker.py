@@ -37,6 +37,8 @@ QUESTION_SLACK_S = 1.0
 # A follow-up's text is the interviewer's note of what to ask again: an open question for the
 # agenda, never the expert's words.
 ANSWERED = ("answered",)
+# between two sentences of typed text (an answer typed in the runner or an answers file)
+_TYPED_BREAK = re.compile(r"(?<=[.!?])\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 # a full stop after these ends a word, not a sentence ("Mrs. Harrington", "e.g. the pump")
 _ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "vs.", "approx."}
@@ -174,10 +176,6 @@ def passages(found: list[_Sentence], chunk_words: int) -> list[list[_Sentence]]:
     return result
 
 
-def _passage_text(passage: list[_Sentence]) -> str:
-    return _marked_text(passage)[0]
-
-
 def _marked_text(passage: list[_Sentence]) -> tuple[str, tuple[tuple[int, float, float], ...]]:
     """'Speaker: sentence sentence' lines, and where each sentence starts in them, with its
     own times."""
@@ -233,12 +231,12 @@ def _asked_before(timed: list[tuple[float, Answer]], start: float) -> Answer | N
 
 def _sentence_offsets(text: str) -> list[int]:
     """Where each sentence of typed text starts."""
-    return [0] + [m.end() for m in re.finditer(r"(?<=[.!?])\s+", text) if m.end() < len(text)]
+    return [0] + [m.end() for m in _TYPED_BREAK.finditer(text) if m.end() < len(text)]
 
 
 def _split_words(text: str, chunk_words: int) -> list[str]:
     """Cut typed text into pieces of about chunk_words, between sentences only."""
-    segment_like = [_Sentence("", s, 0.0, 0.0) for s in re.split(r"(?<=[.!?])\s+", text.strip())]
+    segment_like = [_Sentence("", s, 0.0, 0.0) for s in _TYPED_BREAK.split(text.strip())]
     groups = passages([s for s in segment_like if s.text], chunk_words)
     return [" ".join(s.text for s in group) for group in groups] or [text.strip()]
 
