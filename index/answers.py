@@ -128,6 +128,11 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds:.2f}".rstrip("0").rstrip(".")
 
 
+def media_link(chunk: Any, start: float | None) -> str | None:
+    """The chunk's recording, relative to the KB root, at a second: 'sessions/x/a.ogg#t=12.5'."""
+    return f"{chunk.media}#t={seconds_text(start or 0.0)}" if chunk.media else None
+
+
 def citation(session: str, speaker: str, start: float | None) -> str:
     parts = [session, speaker] + ([hms(start)] if start is not None else [])
     return "[" + " · ".join(p for p in parts if p) + "]"
@@ -159,7 +164,7 @@ def excerpt(
         after = lexicon.following(chunk) if lexicon is not None else None
         if after is not None and len(text.split()) < EXCERPT_WORDS:
             text, end = _joined(text, after.text), after.end
-    media = f"{chunk.media}#t={seconds_text(start or 0.0)}" if chunk.media else None
+    media = media_link(chunk, start)
     return Excerpt(
         chunk_id=chunk.id,
         session=chunk.session,
@@ -225,7 +230,7 @@ def extract_answer(
     start = best.start if chunk.source == "transcript" else result.start
     end = quoted[-1].end if chunk.source == "transcript" else result.end
     cited = citation(chunk.session, best.speaker, start)
-    media = f"{chunk.media}#t={seconds_text(start or 0.0)}" if chunk.media else None
+    media = media_link(chunk, start)
     source = AnswerSource(chunk.session, best.speaker, start, end, cited, media)
     return " ".join([*(q.text for q in quoted), cited]), source
 
