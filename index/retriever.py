@@ -230,7 +230,8 @@ class Retriever:
         if method == "lexical":
             return [Hit(c, s, None, s, cover(c)) for c, s in lexical[:k]]
         named = index.speakers_named(query) if index is not None else ()
-        return fuse(dense, lexical, k, self._known_chunks(), named, index, cover, spread)
+        known = index.by_id if index is not None else {}
+        return fuse(dense, lexical, k, known, named, index, cover, spread)
 
     def lexicon(self) -> LexicalIndex | None:
         """The lexical index: word weights (IDF) for scoring the sentences of an answer."""
