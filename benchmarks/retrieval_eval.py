@@ -314,15 +314,16 @@ def calibrate(evidence: list, top: int = 5) -> list[tuple[float, float, float, f
 
 
 def run(data: DataSet) -> dict:
-    from tacit import config
+    from tacit import config, workspace
     from tacit.index import embedder as embedder_module
 
     print(f"\n== {data.label}: {len(data.questions)} questions", flush=True)
     with tempfile.TemporaryDirectory(prefix="tacit-eval-") as tmp:
-        scores, gap, evidence = tacit_run(data, Path(tmp) / "kb")
-        ws_config = config.default_config()
-        embedder = embedder_module.for_workspace(_Bare(ws_config))
-        rows = {"tacit (defaults)": scores, **naive_runs(data, embedder)}
+        root = Path(tmp) / "kb"
+        scores, gap, evidence = tacit_run(data, root)
+        # the naive baselines embed with the model tacit's defaults configure
+        ws = workspace.Workspace(root=root, config=config.load(root / "tacit.toml"))
+        rows = {"tacit (defaults)": scores, **naive_runs(data, embedder_module.for_workspace(ws))}
     report(data.label, rows, gap)
     best = calibrate(evidence)
     if best:
@@ -333,13 +334,6 @@ def run(data: DataSet) -> dict:
                 f"(answerable kept {kept:.3f}, out of scope caught {caught:.3f})"
             )
     return {"label": data.label, "rows": rows, "gap": gap, "evidence": evidence}
-
-
-class _Bare:
-    """Enough of a Workspace for the embedder: the configuration."""
-
-    def __init__(self, cfg):
-        self.config = cfg
 
 
 def main() -> None:
