@@ -9,8 +9,9 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from tacit import __version__, workspace
-from tacit.errors import TacitError
+from tacit import __version__
+from tacit.core import workspace
+from tacit.core.errors import TacitError
 
 _debug = False
 
@@ -71,7 +72,7 @@ def init(
     name: str = typer.Option(None, "--name", help="A name for it (default: the folder's)."),
 ) -> None:
     """Create a knowledge base (folders 0700, files 0600)."""
-    from tacit.output import message
+    from tacit.core.output import message
 
     ws = workspace.init(path, name)
     message(f"created knowledge base {ws.config.name!r} at {ws.root}")
@@ -80,9 +81,9 @@ def init(
 @app.command()
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Check Python, models, audio decoding, the vector store, disk and the KB's files."""
-    from tacit import doctor as doctor_core
-    from tacit.errors import NotAKnowledgeBase
-    from tacit.output import out, print_json
+    from tacit.admin import doctor as doctor_core
+    from tacit.core.errors import NotAKnowledgeBase
+    from tacit.core.output import out, print_json
 
     try:
         ws = workspace.current()
@@ -108,13 +109,13 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
 COMMAND_MODULES = (
     "tacit.interviews.commands",  # expert, session, guide, interview, observe
-    "tacit.interviews.risk_commands",  # risk, plan, report
+    "tacit.planning.commands",  # risk, plan, report
     "tacit.capture.commands",  # transcribe, import, export, speakers
     "tacit.index.commands",  # index
-    "tacit.index.query_commands",  # ask, play, chat, who-knows
+    "tacit.ask.commands",  # ask, play, chat, who-knows
     "tacit.packs.commands",  # pack
-    "tacit.privacy_commands",  # redact, forget, consent, backup, restore
-    "tacit.models_commands",  # models prepare
+    "tacit.privacy.commands",  # redact, forget, consent, backup, restore
+    "tacit.admin.model_commands",  # models prepare
 )
 
 

@@ -51,9 +51,9 @@ def fill(root: Path, n: int) -> None:
     """A KB whose index holds n SYNTHETIC chunks (vectors and text), built as tacit would."""
     import numpy as np
 
-    from tacit import workspace
+    from tacit.core import workspace
     from tacit.index import chunker, embedder, lexical, manifest, store
-    from tacit.interviews import experts
+    from tacit.records import experts
 
     ws = workspace.init(root, "latency (synthetic chunks)")
     for e in range(EXPERTS):
@@ -114,9 +114,9 @@ def _synthetic_chunk(i: int, words: list[str], rng: random.Random):
 
 def warm(root: Path, questions: list[str]) -> dict:
     """p50/p99 of `ask --file`'s path (one warm retriever, --no-log), and where the time goes."""
-    from tacit import workspace
-    from tacit.index import warm as warm_module
-    from tacit.index.retriever import Filters
+    from tacit.ask import warm as warm_module
+    from tacit.ask.retriever import Filters
+    from tacit.core import workspace
 
     os.environ["TACIT_KB"] = str(root)
     ws = workspace.current()
@@ -193,8 +193,8 @@ def mark(name):
     now = time.perf_counter(); marks[name] = round(now - t, 3); t = now
 import tacit.cli
 mark("python + import tacit.cli")
-from tacit import workspace
-from tacit.index import answers, warm
+from tacit.core import workspace
+from tacit.ask import answers, warm
 ws = workspace.current(); retriever = warm._retriever(ws)
 retriever._model().embed(["warm up"])
 mark("load the embedding model (ONNX Runtime; PyTorch with TACIT_EMBED_RUNTIME=torch)")
@@ -241,9 +241,9 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=2000, help="chunks for the small cold run")
     args = parser.parse_args()
     os.umask(0o077)
-    from tacit import models
+    from tacit.core import model_paths
 
-    models.offline()
+    model_paths.offline()
     holder = None
     if args.kb is None:
         holder = tempfile.TemporaryDirectory(prefix="tacit-latency-")

@@ -150,10 +150,10 @@ def throughput(count: int, rounds: int) -> dict:
     bfloat16 PyTorch path take turns `rounds` times on all `count` chunks."""
     import numpy as np
 
-    from tacit import config, models
+    from tacit.core import config, model_paths
     from tacit.index import embedder, onnx_embed
 
-    path = models.embedding_model(config.default_config())
+    path = model_paths.embedding_model(config.default_config())
     texts = real_chunks(count)
     cores = os.cpu_count() or 1
     found = onnx_embed.load(embedder.model_identity(path))
@@ -280,9 +280,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.umask(0o077)
-    from tacit import models
+    from tacit.core import model_paths
 
-    models.offline()
+    model_paths.offline()
     holder: list = []
     demo = demo_kb(args.demo_kb, holder) if not args.throughput_only else Path()
     big = big_kb(args.big_kb, args.chunks, holder) if not args.throughput_only else None

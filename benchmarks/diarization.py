@@ -230,8 +230,8 @@ def main() -> None:
     if args.voices:
         voice_figures()
         return
-    from tacit import config, workspace
-    from tacit.interviews import experts
+    from tacit.core import config, workspace
+    from tacit.records import experts
 
     with tempfile.TemporaryDirectory() as scratch:
         kb = Path(scratch) / "kb"

@@ -55,10 +55,10 @@ def embedding_throughput(count: int) -> dict:
     CPU has it), then float32 at the best batch, and how close the two sets of vectors are."""
     import numpy as np
 
-    from tacit import config, models
+    from tacit.core import config, model_paths
     from tacit.index.embedder import SentenceTransformerEmbedder
 
-    embedder = SentenceTransformerEmbedder(models.embedding_model(config.default_config()))
+    embedder = SentenceTransformerEmbedder(model_paths.embedding_model(config.default_config()))
     rng = random.Random(1)
     texts = [_passage(rng) for _ in range(count)]
     tokens = [len(embedder._model().tokenizer(t)["input_ids"]) for t in texts[:50]]
@@ -90,7 +90,7 @@ def embedding_throughput(count: int) -> dict:
 
 def _build_kb(root: Path, chunks: int):
     """Sessions of synthetic talk whose chunking gives about `chunks` chunks."""
-    from tacit import workspace
+    from tacit.core import workspace
     from tacit.index import chunker, synthetic
 
     ws = workspace.init(root, "benchmark")
@@ -125,10 +125,10 @@ def time_to_index(root: Path, chunks: int) -> tuple[dict, object]:
 
 
 def _query_vectors():
-    from tacit import config, models
+    from tacit.core import config, model_paths
     from tacit.index.embedder import SentenceTransformerEmbedder
 
-    embedder = SentenceTransformerEmbedder(models.embedding_model(config.default_config()))
+    embedder = SentenceTransformerEmbedder(model_paths.embedding_model(config.default_config()))
     return embedder.embed(QUESTIONS)
 
 
@@ -153,7 +153,7 @@ def query_latency(ws, queries, rounds: int) -> dict:
     """The dense stage as the retriever runs it (40 candidates, text and metadata included):
     with its default filter (restricted chunks left out) and with an expert filter; and a bare
     Chroma query of 40 ids for comparison."""
-    from tacit.index.retriever import Filters, Retriever
+    from tacit.ask.retriever import Filters, Retriever
 
     retriever = Retriever(ws)
     vectors = retriever._vectors()
@@ -178,7 +178,7 @@ def fill_synthetic(root: Path, total: int) -> object:
     """A store of `total` SYNTHETIC chunks: random unit vectors, made-up text and metadata."""
     import numpy as np
 
-    from tacit import workspace
+    from tacit.core import workspace
     from tacit.index import lexical, store
     from tacit.index.chunker import Chunk
 

@@ -32,10 +32,10 @@ def _tacit(*args: str, env: dict[str, str]) -> subprocess.Popen:
 
 
 def _make_kb(root: Path, megabytes: int) -> None:
-    from tacit import workspace
+    from tacit.core import workspace
     from tacit.index import synthetic
-    from tacit.interviews import sessions
-    from tacit.interviews.sessions import Media
+    from tacit.records import sessions
+    from tacit.records.sessions import Media
 
     ws = workspace.init(root, "restore benchmark")
     per_session = 50

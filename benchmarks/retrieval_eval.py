@@ -180,11 +180,12 @@ def measure(data: DataSet, ranked: list[list[tuple[str, float, float]]], heads=N
 
 def tacit_run(data: DataSet, root: Path) -> tuple[dict, dict, list]:
     """tacit's defaults end to end; returns (measures, gap test, per-question evidence)."""
-    from tacit import config, workspace
-    from tacit.capture import transcript as transcript_model
-    from tacit.errors import TacitError
-    from tacit.index import indexer, warm
-    from tacit.interviews import experts, sessions
+    from tacit.ask import warm
+    from tacit.core import config, workspace
+    from tacit.core.errors import TacitError
+    from tacit.index import indexer
+    from tacit.records import experts, sessions
+    from tacit.records import transcript as transcript_model
 
     ws = workspace.init(root, data.label[:40])
     ws = workspace.Workspace(root=ws.root, config=config.load(ws.root / "tacit.toml"))
@@ -314,7 +315,7 @@ def calibrate(evidence: list, top: int = 5) -> list[tuple[float, float, float, f
 
 
 def run(data: DataSet) -> dict:
-    from tacit import config, workspace
+    from tacit.core import config, workspace
     from tacit.index import embedder as embedder_module
 
     print(f"\n== {data.label}: {len(data.questions)} questions", flush=True)

@@ -66,8 +66,8 @@ def transcribe(kb: Path, path: Path) -> tuple[float, float, int]:
 
 def unguarded(path: Path) -> tuple[float, int, list[str]]:
     """The model on the whole recording, the guard bypassed: (wall s, segments, texts)."""
-    from tacit import config
     from tacit.capture import engine, media
+    from tacit.core import config
 
     options = engine.options_from_config(config.default_config())
     model = engine.FasterWhisper(options)

@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tacit import config, models, workspace
 from tacit.capture import engine
-from tacit.errors import TacitError
+from tacit.core import config, model_paths, workspace
+from tacit.core.errors import TacitError
 
 REPO = Path(__file__).resolve().parent.parent
 AUDIO = REPO / "tests" / "fixtures" / "audio"
@@ -186,7 +186,7 @@ def run_tacit(options: engine.EngineOptions, fixture: Fixture, kb: Path, **decod
     import shutil
 
     from tacit.capture import transcribe
-    from tacit.interviews import experts
+    from tacit.records import experts
 
     if not kb.exists():
         experts.add(workspace.init(kb, "bench"), "Bench")
@@ -364,7 +364,7 @@ def main() -> None:
     parser.add_argument("--vocabulary", action="store_true", help="also the vocabulary figures")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args()
-    models.offline()
+    model_paths.offline()
     cfg = config.default_config()
     cfg.data["models"]["threads"] = args.threads
     try:

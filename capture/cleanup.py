@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tacit.capture import audio
 from tacit.capture.engine import Recognized
-from tacit.capture.transcript import Segment, Word
+from tacit.records.transcript import Segment, Word
 
 if TYPE_CHECKING:
     import numpy as np

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from tacit import workspace
-from tacit.errors import TacitError
-from tacit.output import message, print_json
+from tacit.core import workspace
+from tacit.core.errors import TacitError
+from tacit.core.output import message, print_json
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
 EXPERT = typer.Option(None, "--expert", help="The expert's slug (needed for a new session).")
@@ -65,7 +65,7 @@ def transcribe(
     as_json: bool = JSON,
 ) -> None:
     """Transcribe a recording: timestamped, speaker-labelled text with word timings."""
-    from tacit.capture import library, pipeline
+    from tacit.capture import importer, pipeline
     from tacit.capture import transcribe as core
 
     request = core.Request(
@@ -82,7 +82,7 @@ def transcribe(
         run=pipeline.RunOptions(
             channels=channels,
             offset=offset,
-            speakers=tuple(library.speaker_name(name) for name in speaker or ()),
+            speakers=tuple(importer.speaker_name(name) for name in speaker or ()),
             partial=partial,
             force=force,
             diarize=diarize,
@@ -101,7 +101,7 @@ def _drive(events) -> object:
 
     from tacit.capture import pipeline
     from tacit.capture import transcribe as core
-    from tacit.output import err
+    from tacit.core.output import err
 
     started = None
     columns = (
@@ -182,11 +182,11 @@ def import_transcript(
     as_json: bool = JSON,
 ) -> None:
     """Make a session from a transcript made elsewhere (times and speakers kept)."""
-    from tacit.capture import library
+    from tacit.capture import importer
 
     ws = workspace.current()
     with workspace.records_lock(ws):
-        session, transcript = library.import_file(
+        session, transcript = importer.import_file(
             ws, file, expert, kind=kind, title=title, consent=consent, fmt=fmt,
             interviewer=interviewer,
         )  # fmt: skip
@@ -216,18 +216,18 @@ def export(
     ),
 ) -> None:
     """Export a session's transcript (masked by the KB's redaction settings)."""
-    from tacit.capture import library
-    from tacit.fileio import atomic_write
+    from tacit.capture import importer
+    from tacit.core.fileio import atomic_write
 
     if output is not None and output.is_dir():
         raise TacitError(f"--output {output} is a folder; give a file name, e.g. {output}/t.vtt")
-    text = library.export(workspace.current(), session_id, fmt, unredacted=unredacted)
+    text = importer.export(workspace.current(), session_id, fmt, unredacted=unredacted)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     atomic_write(output, text)
-    from tacit.erasure import record_export  # inside the KB: `forget --session` removes it
+    from tacit.privacy.forget import record_export  # inside the KB: `forget --session` removes it
 
     record_export(workspace.current(), session_id, output)
     message(f"wrote {output}")
@@ -245,15 +245,15 @@ def speakers(
     as_json: bool = JSON,
 ) -> None:
     """List a transcript's speakers, or rename them (transcript and exports rewritten)."""
-    from tacit.capture import library, renames
-    from tacit.errors import UsageError
-    from tacit.output import table
+    from tacit.capture import importer, renames
+    from tacit.core.errors import UsageError
+    from tacit.core.output import table
 
     ws = workspace.current()
     if rename and undo:
         raise UsageError("give --rename or --undo, not both")
     if rename:
-        mapping = library.parse_renames(rename)
+        mapping = importer.parse_renames(rename)
         with workspace.records_lock(ws):
             transcript = renames.rename(ws, session_id, mapping, merge=merge)
         message(", ".join(f"{old} -> {new}" for old, new in mapping.items()))
@@ -262,7 +262,7 @@ def speakers(
             transcript, said = renames.undo(ws, session_id)
         message("undone: " + ", ".join(said))
     else:
-        transcript = library.load_transcript(ws, session_id)
+        transcript = importer.load_transcript(ws, session_id)
     rows = [
         {
             "speaker": name,

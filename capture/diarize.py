@@ -19,8 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from tacit.capture.transcript import Segment, Word
-from tacit.errors import TacitError
+from tacit.core.errors import TacitError
+from tacit.records.transcript import Segment, Word
 
 if TYPE_CHECKING:
     import numpy as np

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tacit import models
-from tacit.capture.transcript import Word
-from tacit.config import Config
-from tacit.errors import TacitError
+from tacit.core import model_paths
+from tacit.core.config import Config
+from tacit.core.errors import TacitError
+from tacit.records.transcript import Word
 
 if TYPE_CHECKING:
     import numpy as np
@@ -123,10 +123,10 @@ def options_from_config(
     if chosen_device == "cuda" and compute_type == "int8":
         compute_type = "int8_float16"  # int8 weights, float16 activations: the GPU's fast path
     return EngineOptions(
-        model=models.resolve_speech_model(models.speech_model(config, model)),
+        model=model_paths.resolve_speech_model(model_paths.speech_model(config, model)),
         device=chosen_device,
         compute_type=compute_type,
-        threads=models.threads(config),
+        threads=model_paths.threads(config),
         language=language or settings["language"] or "en",
         hotwords=vocabulary_prompt(settings["vocabulary"]),
     )
@@ -151,7 +151,7 @@ def load_model(options: EngineOptions) -> Any:
     """The WhisperModel for these options, loaded once per process."""
     key = (options.model, options.device, options.compute_type, options.threads)
     if key not in _LOADED:
-        models.offline()
+        model_paths.offline()
         from faster_whisper import WhisperModel
 
         try:

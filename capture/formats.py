@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tacit import validation
-from tacit.capture.transcript import Segment, Transcript, Word
-from tacit.errors import TranscriptFormatError
-from tacit.validation import MAX_SECONDS
+from tacit.core import validation
+from tacit.core.errors import TranscriptFormatError
+from tacit.core.validation import MAX_SECONDS
+from tacit.records.transcript import Segment, Transcript, Word
 
 DEFAULT_SPEAKER = "SPEAKER_1"
 

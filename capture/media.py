@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tacit.errors import MediaError
+from tacit.core.errors import MediaError
 
 if TYPE_CHECKING:
     import numpy as np

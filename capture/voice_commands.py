@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from tacit import workspace
-from tacit.output import message, print_json
+from tacit.core import workspace
+from tacit.core.output import message, print_json
 
 voices_app = typer.Typer(
     help="Voice profiles: name a person in later recordings (only with their voice consent).",
@@ -17,7 +17,7 @@ voices_app = typer.Typer(
 def voices_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the voice profiles kept in this KB (voices/)."""
     from tacit.capture import voices
-    from tacit.output import table
+    from tacit.core.output import table
 
     profiles = voices.list_all(workspace.current())
     rows = [
@@ -58,7 +58,7 @@ def voices_add(
 def voices_remove(slug: str = typer.Argument(..., help="The person's slug.")) -> None:
     """Delete a person's voice profile."""
     from tacit.capture import voices
-    from tacit.errors import NotFound
+    from tacit.core.errors import NotFound
 
     ws = workspace.current()
     with workspace.records_lock(ws):

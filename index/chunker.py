@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tacit.capture.transcript import Segment, Transcript
-    from tacit.interviews.sessions import Answer, Media, Session
-    from tacit.workspace import Workspace
+    from tacit.core.workspace import Workspace
+    from tacit.records.sessions import Answer, Media, Session
+    from tacit.records.transcript import Segment, Transcript
 
 # Bump whenever the chunks made from the same files change: the manifest then asks for --rebuild.
 CHUNKER_VERSION = 3  # 2: sentence marks; follow-up notes are not chunked; 3: interviewer
@@ -245,9 +245,9 @@ class _Context:
     """What every chunk of one session shares: identity, redaction, recording."""
 
     def __init__(self, ws: Workspace, session: Session, transcript: Transcript | None):
-        from tacit import privacy
+        from tacit.records import redaction
 
-        self.redact = privacy.redactor(ws.config)
+        self.redact = redaction.redactor(ws.config)
         self.session = session
         self.media = _primary_media(session, transcript)
         file = transcript.media_file if transcript and transcript.media_file else ""
@@ -293,8 +293,8 @@ def _redacted(redact, text: str, marks: tuple) -> tuple[str, tuple]:
 
 
 def _expert_name(ws: Workspace, slug: str) -> str:
-    from tacit.errors import TacitError
-    from tacit.interviews import experts
+    from tacit.core.errors import TacitError
+    from tacit.records import experts
 
     try:
         return experts.get(ws, slug).name
@@ -396,7 +396,7 @@ def chunk_session(
 
 
 def load_transcript(ws: Workspace, session_id: str) -> Transcript | None:
-    from tacit.capture import transcript as transcript_module
+    from tacit.records import transcript as transcript_module
 
     path = ws.session_dir(session_id) / transcript_module.TRANSCRIPT_NAME
     return transcript_module.load(path) if path.is_file() else None
@@ -405,8 +405,8 @@ def load_transcript(ws: Workspace, session_id: str) -> Transcript | None:
 def chunk_kb(ws: Workspace) -> list[Chunk]:
     """Every chunk of the knowledge base; sessions whose consent was withdrawn or refused are
     left out (their records stay)."""
-    from tacit.fileio import refuse_links
-    from tacit.interviews import sessions
+    from tacit.core.fileio import refuse_links
+    from tacit.records import sessions
 
     chunk_words = ws.config.index["chunk_words"]
     chunks: list[Chunk] = []

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import typer
 
-from tacit import workspace
-from tacit.output import err, out, print_json
+from tacit.core import workspace
+from tacit.core.output import err, out, print_json
 
 index_app = typer.Typer(
     help="The search index (chunks, embeddings, Chroma, BM25): a cache rebuilt from the files.",

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
-    from tacit.workspace import Workspace
+    from tacit.core.workspace import Workspace
 
 BATCH_SIZE = 32  # sentence-transformers batch; measured in benchmarks/index.py
 ONNX_BATCH_SIZE = 16  # ONNX Runtime batch (texts sorted by length): benchmarks/cold_start.py
@@ -124,9 +124,9 @@ def load_sentence_transformer(path: str, threads: int = 0, attention: str = "") 
     `attention` names a transformers attention implementation ("eager" for the export)."""
     model = _LOADED.get(f"{path}|{attention}")
     if model is None:
-        from tacit import models
+        from tacit.core import model_paths
 
-        models.offline()
+        model_paths.offline()
         import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -139,7 +139,7 @@ def load_sentence_transformer(path: str, threads: int = 0, attention: str = "") 
         try:
             model = SentenceTransformer(path, device="cpu", model_kwargs=kwargs)
         except (OSError, ValueError) as exc:
-            from tacit.errors import TacitError
+            from tacit.core.errors import TacitError
 
             raise TacitError(f"cannot load embedding model {path}: {exc}") from None
         _LOADED[f"{path}|{attention}"] = model
@@ -187,7 +187,7 @@ class ModelEmbedder:
         return self._inner
 
     def _choose(self) -> Any:
-        from tacit.errors import UsageError
+        from tacit.core.errors import UsageError
         from tacit.index import onnx_embed
 
         choice = os.environ.get(RUNTIME_ENV, "") or "auto"
@@ -199,7 +199,7 @@ class ModelEmbedder:
             return self._onnx()
         except onnx_embed.ExportUnavailable as exc:
             if choice == "onnx":
-                from tacit.errors import TacitError
+                from tacit.core.errors import TacitError
 
                 raise TacitError(f"no ONNX form of the embedding model: {exc}") from None
             _say(f"the embedding model runs on PyTorch (slower to start): no ONNX form, {exc}")
@@ -244,7 +244,7 @@ class Prepared:
 
 def prepare_onnx(path: str, force: bool = False) -> Prepared:
     """Make the ONNX form of the model folder at `path` (or check the one there)."""
-    from tacit.errors import TacitError
+    from tacit.core.errors import TacitError
     from tacit.index import onnx_embed
 
     if not Path(path).is_dir():
@@ -313,12 +313,12 @@ class FakeEmbedder:
 def for_workspace(ws: Workspace, threads: int = 0) -> Embedder:
     """The embedder tacit.toml names, on `threads` threads (0: all cores) unless tacit.toml
     sets `threads`. TACIT_TEST_EMBEDDER=fake swaps in the fake (tests only)."""
-    from tacit import models
+    from tacit.core import model_paths
 
     if os.environ.get("TACIT_TEST_EMBEDDER") == "fake":
         return FakeEmbedder()
     return ModelEmbedder(
-        models.embedding_model(ws.config), threads=ws.config.models["threads"] or threads
+        model_paths.embedding_model(ws.config), threads=ws.config.models["threads"] or threads
     )
 
 

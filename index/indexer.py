@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from tacit import faults, intents
-from tacit.errors import IndexMismatch, TacitError
-from tacit.index import chunker, lexical, manifest, store
+from tacit.core import faults, intents
+from tacit.core.errors import IndexMismatch, TacitError
+from tacit.index import chunker, lexical, manifest, store, upkeep
 from tacit.index import embedder as embedder_module
 from tacit.index.chunker import CHUNKER_VERSION, Chunk
 
 if TYPE_CHECKING:
+    from tacit.core.workspace import Workspace
     from tacit.index.embedder import Embedder
-    from tacit.workspace import Workspace
 
 STEP = 32  # chunks embedded and stored together: the unit of progress and of crash recovery
 KILL_ENV = "TACIT_INDEX_KILL_AT"  # tests: "stage[:n]" SIGKILLs this process the n-th time there
@@ -68,7 +68,7 @@ def _open_store(ws: Workspace, rebuild: bool, say: Callable[[str], None]) -> tup
     """The store, healthy; a damaged embedded store is rebuilt. Returns (store, rebuild)."""
     vectors = store.ChromaStore(ws)
     if not rebuild and not vectors.url and vectors.path.exists():
-        healthy, why = store.probe(vectors.path)
+        healthy, why = upkeep.probe(vectors.path)
         if not healthy:
             say(
                 f"the vector index at {vectors.path} could not be read ({why}); "
@@ -263,20 +263,19 @@ def _leave_no_stale_text(ws: Workspace, before, compact: bool, say: Callable) ->
     until Chroma next flushes, and in freed SQLite pages: rebuild the store from the plain
     files (vectors from the cache) in a child that never read it. A change of the redaction
     settings also re-masks the exports beside the records and the question log."""
-    from tacit import privacy
-    from tacit.index import upkeep
+    from tacit.records import redaction
 
     if before is not None and before.redaction != _redaction(ws):
-        say(privacy.refresh_derived(ws))
+        say(redaction.refresh_derived(ws))
     if compact:
         _checkpoint("compact")
         say(upkeep.vacuum(ws))
 
 
 def _redaction(ws: Workspace) -> str:
-    from tacit import privacy
+    from tacit.records import redaction
 
-    return privacy.redactor(ws.config).fingerprint
+    return redaction.redactor(ws.config).fingerprint
 
 
 # --- status ----------------------------------------------------------------------------------
@@ -306,7 +305,7 @@ class IndexStatus:
 
 def status(ws: Workspace) -> IndexStatus:
     """What the index holds and what `tacit index` would change; loads no model."""
-    from tacit.interviews import sessions
+    from tacit.records import sessions
 
     found = manifest.load(ws)
     model_id = embedder_module.for_workspace(ws).model_id

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tacit.index.chunker import Chunk
 
 if TYPE_CHECKING:
-    from tacit.workspace import Workspace
+    from tacit.core.workspace import Workspace
 
 CHUNKS_NAME = "chunks.jsonl"
 META_NAME = "meta.json"
@@ -236,7 +236,7 @@ class LexicalIndex:
             stamp = (folder / META_NAME).stat().st_mtime_ns
             meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
             if meta.get("tokenizer", 1) != TOKENIZER_VERSION:
-                from tacit.errors import IndexMismatch
+                from tacit.core.errors import IndexMismatch
 
                 raise IndexMismatch(
                     "the lexical index was built by an older tokenizer",

@@ -8,12 +8,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tacit.errors import IndexMismatch
-from tacit.fileio import atomic_write
+from tacit.core.errors import IndexMismatch
+from tacit.core.fileio import atomic_write
 
 if TYPE_CHECKING:
+    from tacit.core.workspace import Workspace
     from tacit.index.chunker import Chunk
-    from tacit.workspace import Workspace
 
 MANIFEST_NAME = "manifest.json"
 REBUILD_HINT = "run `tacit index --rebuild` to re-embed everything (the plain files are untouched)"

@@ -3,9 +3,10 @@ without torch (a cold `ask` pays ~0.3 s for the model instead of ~4 s for import
 
 The export holds the whole sentence-transformers pipeline (transformer, pooling, normalising)
 as one graph, plus the tokenizer as sentence-transformers configures it (truncation at the
-model's max_seq_length). It lives in the per-user model cache (`tacit.models.cache_dir()`),
-in a folder named by the source model's fingerprint, so a changed model never meets an old
-export. Before it is kept, its vectors are checked against the PyTorch model's on
+model's max_seq_length). It lives in the per-user model cache
+(`tacit.core.model_paths.cache_dir()`), in a folder named by the source model's
+fingerprint, so a changed model never meets an old export. Before it is kept, its vectors
+are checked against the PyTorch model's on
 CHECK_SENTENCES (cosine >= MIN_COSINE): the two runtimes then count as the same model, and
 falling back to PyTorch needs no rebuild. Each load checks the files against their sha256.
 """
@@ -62,10 +63,10 @@ class Export:
 
 def folder_for(model_id: str) -> Path:
     """The cache folder of one source model: its name and fingerprint, nothing else."""
-    from tacit import models
+    from tacit.core import model_paths
 
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", model_id).strip("-.") or "model"
-    return models.cache_dir() / "onnx" / f"{safe}-v{FORMAT}"
+    return model_paths.cache_dir() / "onnx" / f"{safe}-v{FORMAT}"
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
-from tacit import intents
-from tacit.errors import TacitError
+from tacit.core import intents
+from tacit.core.errors import TacitError
 from tacit.index.chunker import Chunk
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from tacit.workspace import Workspace
+    from tacit.core.workspace import Workspace
 
 COLLECTION = "tacit_chunks"
 MODEL_KEY = "tacit_model"
@@ -101,9 +101,9 @@ class ChromaStore:
 
     def client(self) -> Any:
         if self._client is None:
-            from tacit import models
+            from tacit.core import model_paths
 
-            models.offline()
+            model_paths.offline()
             import chromadb
             from chromadb.config import Settings
 
@@ -306,34 +306,3 @@ def clean_leftovers(ws: Workspace) -> None:
     """Folders a killed run left half-deleted."""
     for leftover in ws.cache_dir.glob("*.deleting-*"):
         shutil.rmtree(leftover, ignore_errors=True)
-
-
-# --- health and forget: in tacit.index.upkeep, named here where doctor and forget look ------
-
-
-def probe(path: Path) -> tuple[bool, str]:
-    """Open the embedded store in a child process: (healthy, chunk count or what went wrong)."""
-    from tacit.index import upkeep
-
-    return upkeep.probe(path)
-
-
-def check_reachable(ws: Workspace) -> str:
-    """One line about the vector store for `tacit doctor`; raises when it is unusable."""
-    from tacit.index import upkeep
-
-    return upkeep.check_reachable(ws)
-
-
-def delete_session(ws: Workspace, session_id: str) -> int:
-    """Remove a session's chunks from both indexes, the cache and the manifest (see upkeep)."""
-    from tacit.index import upkeep
-
-    return upkeep.delete_session(ws, session_id)
-
-
-def vacuum(ws: Workspace) -> str:
-    """After forgetting: leave no byte of deleted chunks in the store or cache (see upkeep)."""
-    from tacit.index import upkeep
-
-    return upkeep.vacuum(ws)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tacit.interviews.sessions import Session
-    from tacit.workspace import Workspace
+    from tacit.core.workspace import Workspace
+    from tacit.records.sessions import Session
 
 WORDS_PER_SECOND = 2.5
 TURN_GAP_S = 0.6
@@ -37,7 +37,7 @@ _FIXES = (
 
 def transcript_from_turns(turns: Sequence[tuple[str, str]], media_file: str = "") -> Any:
     """(speaker, text) turns -> a Transcript with one segment a turn and deterministic times."""
-    from tacit.capture.transcript import Segment, Transcript
+    from tacit.records.transcript import Segment, Transcript
 
     segments, clock = [], 0.0
     for speaker, text in turns:
@@ -56,9 +56,9 @@ def write_session(
     **fields: Any,
 ) -> Session:
     """A session with a recording entry and its transcript, as capture would leave them."""
-    from tacit.capture import transcript as transcript_module
-    from tacit.interviews import sessions
-    from tacit.interviews.sessions import Media
+    from tacit.records import sessions
+    from tacit.records import transcript as transcript_module
+    from tacit.records.sessions import Media
 
     fields.setdefault("media", (Media(file="media/recording.m4a", sha256="0" * 64),))
     session = sessions.create(ws, expert, kind, label, **fields)

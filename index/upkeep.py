@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tacit.errors import TacitError
+from tacit.core.errors import TacitError
 from tacit.index.store import ChromaStore, remove_folder
 
 if TYPE_CHECKING:
-    from tacit.workspace import Workspace
+    from tacit.core.workspace import Workspace
 
 PROBE_TIMEOUT_S = 120
 
@@ -110,7 +110,7 @@ def delete_session(ws: Workspace, session_id: str) -> int:
 
 
 REBUILD_IN_CHILD = (
-    "import sys; from pathlib import Path; from tacit import config, workspace; "
+    "import sys; from pathlib import Path; from tacit.core import config, workspace; "
     "from tacit.index import indexer; root = Path(sys.argv[1]); "
     "indexer.run(workspace.Workspace(root, config.load(root / 'tacit.toml')), rebuild=True)"
 )
@@ -145,10 +145,12 @@ def vacuum(ws: Workspace) -> str:
             f"deleted through the API of the {store.describe()}; compacting the server's "
             "storage is its operator's job"
         )
-    if not store.path.exists():
-        return "no embedded vector store to compact"
+    from tacit.index import manifest
+
+    if not store.path.exists() and not manifest.path(ws).exists():
+        return "no embedded vector store to compact (the knowledge base was not indexed)"
     store.close(drop=True)
-    remove_folder(store.path)
+    remove_folder(store.path)  # a run killed after this point rebuilds from the manifest
     proc = subprocess.run(
         [sys.executable, "-c", REBUILD_IN_CHILD, str(ws.root)],
         capture_output=True,

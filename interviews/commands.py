@@ -8,9 +8,9 @@ import subprocess
 
 import typer
 
-from tacit import workspace
-from tacit.interviews import experts, sessions
-from tacit.output import message, out, print_json, table
+from tacit.core import workspace
+from tacit.core.output import message, out, print_json, table
+from tacit.records import experts, sessions
 
 expert_app = typer.Typer(help="Experts: who knows what, and when they leave.", no_args_is_help=True)
 session_app = typer.Typer(help="Sessions: interviews and observations.", no_args_is_help=True)
@@ -34,7 +34,7 @@ def _confirm_left(leaving_on: dt.date | None, left: bool) -> None:
     """A past leaving date means the expert has left: asked on a terminal, else --left."""
     import sys
 
-    from tacit.errors import UsageError
+    from tacit.core.errors import UsageError
 
     past = leaving_on is not None and leaving_on < dt.date.today()
     if left and not past:
@@ -198,8 +198,8 @@ def expert_agenda(
     """The agenda for the next session: open questions first, then sections never covered.
 
     Each item shows its id; --done ID or --dismiss ID keeps it off later agendas and plans."""
-    from tacit.errors import UsageError
-    from tacit.interviews import agenda as agenda_core
+    from tacit.core.errors import UsageError
+    from tacit.planning import agenda as agenda_core
 
     ws = workspace.current()
     if done and dismiss:
@@ -291,10 +291,10 @@ def session_show(session_id: str, as_json: bool = JSON) -> None:
     if as_json:
         print_json(session.to_json())
         return
-    from tacit.interviews import render
+    from tacit.records import session_page
 
     # soft wrap: the body is Markdown, and a wrapped table row would break it
-    out.print(render.session_body(session), markup=False, highlight=False, soft_wrap=True)
+    out.print(session_page.session_body(session), markup=False, highlight=False, soft_wrap=True)
 
 
 def mount(app: typer.Typer) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from tacit import workspace
-from tacit.errors import GuideError
-from tacit.interviews import guides
-from tacit.output import clean, message, out, print_json
+from tacit.core import workspace
+from tacit.core.errors import GuideError
+from tacit.core.output import clean, message, out, print_json
+from tacit.records import guides
 
 guide_app = typer.Typer(
     help="Guides: the Markdown question lists that interviews and observations follow.",

@@ -1,7 +1,7 @@
 """Starting and resuming sessions: consent first, then the guide, then (maybe) a recording.
 
 `start` and `resume` serve interviews and observations alike; what differs is the walk
-(runner.ask_questions for an interview, observe.walk for an observation).
+(question_loop.ask_questions for an interview, observe.walk for an observation).
 """
 
 from __future__ import annotations
@@ -9,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tacit import validation, workspace
-from tacit.capture import library, media
-from tacit.errors import GuideError, NotFound, TacitError
-from tacit.interviews import consent as consent_module
-from tacit.interviews import experts, guides, observe, recorder, runner, sessions
-from tacit.interviews.guides import Guide
-from tacit.interviews.runner import AnswersFile, Clock, Terminal
-from tacit.interviews.sessions import Session
-from tacit.workspace import Workspace
+from tacit.capture import importer, media
+from tacit.core import validation, workspace
+from tacit.core.errors import GuideError, NotFound, TacitError
+from tacit.core.workspace import Workspace
+from tacit.interviews import observe, question_loop, recorder
+from tacit.interviews.question_loop import AnswersFile, Clock, Terminal
+from tacit.records import consent as consent_module
+from tacit.records import experts, guides, sessions
+from tacit.records.guides import Guide
+from tacit.records.sessions import Session
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,11 @@ def start(ws: Workspace, req: Request, term: Terminal | None) -> Session:
         raise TacitError("an observation needs --task: the task the expert is about to do")
     doc = None
     if req.answers is not None:
-        doc = runner.read_answers_file(req.answers, guide, steps_allowed=req.kind == "observation")
+        doc = question_loop.read_answers_file(
+            req.answers, guide, steps_allowed=req.kind == "observation"
+        )
         observe.steps_from_file(doc, lambda: 0.0, 1)  # a bad step fails before anything is made
-    interviewer = library.interviewer_for(ws, req.interviewer)
+    interviewer = importer.interviewer_for(ws, req.interviewer)
     consent = _consent(req, doc, expert.name, term if doc is None else None)
     _check_recording(consent, req.record, req.recording, doc)
     if req.recording is not None:
@@ -97,7 +100,7 @@ def start(ws: Workspace, req: Request, term: Terminal | None) -> Session:
             consent=consent,
             restricted=req.restricted,
             interviewer=interviewer,
-            answers=runner.initial_answers(guide),
+            answers=question_loop.initial_answers(guide),
         )
     if term is not None and doc is None:
         # interactive: what was typed is kept, whatever happens next
@@ -140,7 +143,7 @@ def resume(
     if consent_text is not None and not consent_module.is_given(session.consent):
         name = experts.get(ws, session.expert).name
         given = consent_module.from_text(consent_text, name)
-        session = runner.save(ws, session, None, consent=given)
+        session = question_loop.save(ws, session, None, consent=given)
     _check_recording(session.consent, record, recording, None)
     return proceed(ws, session, guide, term, None, record, recording, offset)
 
@@ -156,13 +159,13 @@ def proceed(
     offset: float | None,
 ) -> Session:
     say = term.say if term else None
-    with runner.session_lock(ws, session.id):
+    with question_loop.session_lock(ws, session.id):
         session = _fix_media(ws, session)
         folder = ws.session_dir(session.id)
         if recording is not None:
-            media = recorder.copy_in(recording, folder, runner.started_at(session), offset)
-            session = runner.save(ws, session, say, media=session.media + (media,))
-        clock = runner.clock_for(session)
+            media = recorder.copy_in(recording, folder, question_loop.started_at(session), offset)
+            session = question_loop.save(ws, session, say, media=session.media + (media,))
+        clock = question_loop.clock_for(session)
         if doc is not None:
             return _apply(ws, session, doc, clock)
         if term is None:
@@ -171,12 +174,12 @@ def proceed(
         if record:
             log = ws.cache_dir / "logs" / f"{session.id}-ffmpeg.log"
             capture = recorder.start_capture(folder, ws.config, clock(), log)
-            session = runner.save(ws, session, say, media=session.media + (capture.media,))
+            session = question_loop.save(ws, session, say, media=session.media + (capture.media,))
         try:
             walk = observe.walk if session.kind == "observation" else _interview_walk
             session = walk(ws, session, guide, term, clock)
         except KeyboardInterrupt:
-            runner.save(ws, sessions.get(ws, session.id), None, status="paused")
+            question_loop.save(ws, sessions.get(ws, session.id), None, status="paused")
             raise
         finally:
             if capture is not None:
@@ -187,17 +190,17 @@ def proceed(
 def _interview_walk(
     ws: Workspace, session: Session, guide: Guide | None, term: Terminal, clock: Clock
 ) -> Session:
-    session, paused = runner.ask_questions(ws, session, guide, term, clock)
-    return runner.save(ws, session, term.say, status="paused" if paused else "done")
+    session, paused = question_loop.ask_questions(ws, session, guide, term, clock)
+    return question_loop.save(ws, session, term.say, status="paused" if paused else "done")
 
 
 def _apply(ws: Workspace, session: Session, doc: AnswersFile, clock: Clock) -> Session:
-    answers = runner.apply_answers(ws, session, doc, clock)
+    answers = question_loop.apply_answers(ws, session, doc, clock)
     steps = session.steps + observe.steps_from_file(doc, clock, len(session.steps) + 1)
     done = all(a.status != "pending" for a in answers)
     status = "done" if done else "paused"
     steps_done = session.steps_done or bool(doc.steps)
-    return runner.save(
+    return question_loop.save(
         ws, session, None, answers=answers, steps=steps, status=status, steps_done=steps_done
     )
 
@@ -205,7 +208,7 @@ def _apply(ws: Workspace, session: Session, doc: AnswersFile, clock: Clock) -> S
 def _store_capture(ws: Workspace, session_id: str, media: sessions.Media) -> None:
     latest = sessions.get(ws, session_id)
     kept = tuple(media if m.file == media.file else m for m in latest.media)
-    runner.save(ws, latest, None, media=kept)
+    question_loop.save(ws, latest, None, media=kept)
 
 
 def _fix_media(ws: Workspace, session: Session) -> Session:
@@ -219,4 +222,4 @@ def _fix_media(ws: Workspace, session: Session) -> Session:
     )
     if fixed == session.media:
         return session
-    return runner.save(ws, session, None, media=fixed)
+    return question_loop.save(ws, session, None, media=fixed)

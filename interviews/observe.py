@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tacit.errors import TacitError
-from tacit.interviews import runner
-from tacit.interviews.guides import Guide
-from tacit.interviews.render import clock as clock_text
-from tacit.interviews.runner import AnswersFile, Clock, Terminal
-from tacit.interviews.sessions import Answer, Session, Step
-from tacit.validation import MAX_SECONDS
-from tacit.workspace import Workspace
+from tacit.core.errors import TacitError
+from tacit.core.validation import MAX_SECONDS
+from tacit.core.workspace import Workspace
+from tacit.interviews import question_loop
+from tacit.interviews.question_loop import AnswersFile, Clock, Terminal
+from tacit.records.guides import Guide
+from tacit.records.session_page import clock as clock_text
+from tacit.records.sessions import Answer, Session, Step
 
 YES = ("y", "yes", "p", "practise", "practice")
 STEP_KEYS = {"action", "key_point", "reason", "practise", "at"}
@@ -46,16 +46,16 @@ def walk(
         return guide is None or answer.qid in before
 
     if not session.steps_done:
-        session, paused = runner.ask_questions(ws, session, guide, term, clock, is_before)
+        session, paused = question_loop.ask_questions(ws, session, guide, term, clock, is_before)
         if not paused:
             session, paused = log_steps(ws, session, guide, term, clock)
         if paused:
-            return runner.save(ws, session, term.say, status="paused")
-        session = runner.save(ws, session, term.say, steps_done=True)
-    session, paused = runner.ask_questions(
+            return question_loop.save(ws, session, term.say, status="paused")
+        session = question_loop.save(ws, session, term.say, steps_done=True)
+    session, paused = question_loop.ask_questions(
         ws, session, guide, term, clock, lambda a: not is_before(a)
     )
-    return runner.save(ws, session, term.say, status="paused" if paused else "done")
+    return question_loop.save(ws, session, term.say, status="paused" if paused else "done")
 
 
 def log_steps(
@@ -77,7 +77,7 @@ def log_steps(
         if command == "back":
             if session.steps:
                 term.say(f"removed step {n - 1}: {session.steps[-1].action}")
-                session = runner.save(ws, session, term.say, steps=session.steps[:-1])
+                session = question_loop.save(ws, session, term.say, steps=session.steps[:-1])
             continue
         if not command:
             continue
@@ -86,7 +86,9 @@ def log_steps(
         reason = (term.ask("  why") or "").strip()
         practise = (term.ask("  practise? [y/N]") or "").strip().lower() in YES
         step = Step(n, at, line.strip(), key_point, reason, practise)
-        session = runner.save(ws, session, term.say, steps=session.steps + (step,), status="open")
+        session = question_loop.save(
+            ws, session, term.say, steps=session.steps + (step,), status="open"
+        )
 
 
 def steps_from_file(doc: AnswersFile | None, clock: Clock, first: int) -> tuple[Step, ...]:

@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tacit.config import Config
-from tacit.errors import MediaError
-from tacit.fileio import copy_file, ensure_dir, sha256_of
-from tacit.interviews.sessions import Media
-from tacit.workspace import safe_name, slugify
+from tacit.core.config import Config
+from tacit.core.errors import MediaError
+from tacit.core.fileio import copy_file, ensure_dir, sha256_of
+from tacit.core.workspace import safe_name, slugify
+from tacit.records.sessions import Media
 
 MAX_OFFSET_S = 86400.0  # a creation_time further than a day from the session is a wrong clock
 STOP_WAIT_S = 5.0

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
-from tacit import workspace
-from tacit.interviews import interview, runner
-from tacit.interviews.sessions import Session
-from tacit.output import err
+from tacit.core import workspace
+from tacit.core.output import err
+from tacit.interviews import interview, question_loop
+from tacit.records.sessions import Session
 
 interview_app = typer.Typer(
     help="Interviews: walk a guide one question at a time.", no_args_is_help=True
@@ -60,7 +60,7 @@ def message(text: str) -> None:
 
 
 def _report(session: Session) -> None:
-    counts = runner.summary(session)
+    counts = question_loop.summary(session)
     kinds = ("answered", "skipped", "follow-up", "pending")
     parts = [f"{counts[k]} {k}" for k in kinds if counts[k]]
     if session.kind == "observation":

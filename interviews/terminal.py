@@ -11,13 +11,13 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from tacit.interviews.guides import Section
-from tacit.interviews.runner import ANSWER_HELP, Card
+from tacit.interviews.question_loop import ANSWER_HELP, Card
+from tacit.records.guides import Section
 
 
 class RichTerminal:
     def __init__(self, console: Console | None = None):
-        from tacit.output import err
+        from tacit.core.output import err
 
         self.console = console or err
         self._helped = False

@@ -17,13 +17,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from tacit import privacy
-from tacit.errors import TacitError
-from tacit.index.answers import Answer, hms
-from tacit.interviews import experts as experts_module
-from tacit.interviews import sessions as sessions_module
+from tacit.ask.answers import Answer, hms
+from tacit.core.errors import TacitError
+from tacit.core.workspace import Workspace, safe_name
 from tacit.packs.definition import Item, Pack
-from tacit.workspace import Workspace, safe_name
+from tacit.records import experts as experts_module
+from tacit.records import redaction
+from tacit.records import sessions as sessions_module
 
 EXCERPTS_PER_TOPIC = 3
 
@@ -141,20 +141,20 @@ class KBAnswerer:
     practice tasks and reviewers, not which answers count."""
 
     def __init__(self, ws: Workspace):
-        from tacit.index.retriever import Retriever
+        from tacit.ask.retriever import Retriever
 
         self.ws = ws
         self.retriever = Retriever(ws)
 
     def answer(self, question: str) -> Answer:
-        from tacit.index import answers
-        from tacit.index.retriever import Filters
+        from tacit.ask import answers
+        from tacit.ask.retriever import Filters
 
         return answers.ask(self.ws, self.retriever, question, Filters(), EXCERPTS_PER_TOPIC)
 
     def who_knows(self, topic: str) -> list[Any] | None:
         try:
-            from tacit.index import expertise
+            from tacit.ask import expertise
         except ImportError:  # who-knows not installed: contacts come from the experts' records
             return None
         return expertise.who_knows(self.ws, self.retriever, topic)
@@ -175,7 +175,7 @@ def build(
     missing = [slug for slug in pack.experts if slug not in people]
     if missing:
         raise TacitError(f"{pack.path}: experts not in the knowledge base: {', '.join(missing)}")
-    redact = privacy.redactor(ws.config)
+    redact = redaction.redactor(ws.config)
     pack = _masked(pack, redact)
     links = _Links(ws, pack)
     warnings: list[str] = []
@@ -281,7 +281,7 @@ def _relevant(answer: Answer) -> list[Any]:
     """The excerpts that answer the topic: the best one, the one the answer quotes, then only
     those that are relevant on their own (the `ask` threshold, or a part number or code from
     the topic word for word). A topic is not padded with the nearest unrelated passages."""
-    from tacit.index.answers import content_terms, is_code
+    from tacit.ask.answers import content_terms, is_code
 
     codes = [t for t in content_terms(answer.query) if is_code(t)]
     kept = []

@@ -21,13 +21,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from tacit.errors import TacitError
-from tacit.fileio import atomic_write
-from tacit.htmlrender import escape_md, markdown_to_html, page
-from tacit.interviews import consent as consent_module
-from tacit.interviews import sessions as sessions_module
+from tacit.core.errors import TacitError
+from tacit.core.fileio import atomic_write
+from tacit.core.htmlrender import escape_md, markdown_to_html, page
+from tacit.core.workspace import Workspace
 from tacit.packs.build import Built, Quote, Scheduled, TopicResult
-from tacit.workspace import Workspace
+from tacit.records import consent as consent_module
+from tacit.records import sessions as sessions_module
 
 CLIP_PAD = 3.0  # seconds of context before and after the cited excerpt
 CLIP_UNKNOWN_END = 12.0  # an excerpt or step whose end is not known: this long after its start

@@ -19,11 +19,11 @@ from typing import Any
 
 import yaml
 
-from tacit.errors import NotFound, TacitError
-from tacit.fileio import atomic_write
-from tacit.interviews import experts as experts_module
+from tacit.core.errors import NotFound, TacitError
+from tacit.core.fileio import atomic_write
+from tacit.core.workspace import Workspace
 from tacit.packs.definition import Pack, PackError, load, names
-from tacit.workspace import Workspace
+from tacit.records import experts as experts_module
 
 REVIEWS_FILE = "reviews.yaml"
 OUTCOMES = ("passed", "redo")
@@ -200,7 +200,7 @@ def record(
 
 def _review_day(outcome: str | None, date: dt.date | None, planned: bool) -> dt.date:
     """Outcomes are for days that came; a review to come is --planned, with its date."""
-    from tacit.errors import UsageError
+    from tacit.core.errors import UsageError
 
     today = dt.date.today()
     if planned:

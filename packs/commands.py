@@ -6,9 +6,10 @@ import datetime as dt
 
 import typer
 
-from tacit import workspace
-from tacit.errors import UsageError
-from tacit.output import message, out, print_json, table
+from tacit.admin import pending
+from tacit.core import workspace
+from tacit.core.errors import UsageError
+from tacit.core.output import message, out, print_json, table
 
 pack_app = typer.Typer(
     no_args_is_help=True,
@@ -49,7 +50,7 @@ def new_command(
     from tacit.packs import create
 
     ws = workspace.current()
-    with workspace.writer_lock(ws):
+    with pending.writer_lock(ws):
         path = create.new(
             ws,
             workspace.safe_name(name, "pack name"),
@@ -80,15 +81,15 @@ def build_command(
     of each cited excerpt (consented, unrestricted sessions only), working anywhere offline."""
     from rich.progress import Progress
 
-    from tacit.output import err
+    from tacit.core.output import err
     from tacit.packs import build, definition, render
 
     ws = workspace.current()
-    with workspace.writer_lock(ws):
+    with pending.writer_lock(ws):
         pack = definition.load(ws, name)
         answerer = build.KBAnswerer(ws)
         try:
-            from tacit.index import warm
+            from tacit.ask import warm
 
             with warm.loading("loading the knowledge base…"):
                 answerer.retriever.warm()  # the model and stores, before the first topic
@@ -141,7 +142,7 @@ def checkpoint_command(
     from tacit.packs import checkpoints
 
     ws = workspace.current()
-    with workspace.writer_lock(ws):
+    with pending.writer_lock(ws):
         review = checkpoints.record(
             ws,
             name,
@@ -193,11 +194,11 @@ def report_command(
     as_of: str = AS_OF,
 ) -> None:
     """Write the mentor's progress report (build/report.md): covered, outcomes, gaps, next."""
-    from tacit.packs import report
+    from tacit.packs import progress
 
     ws = workspace.current()
-    with workspace.writer_lock(ws):
-        path = report.write(ws, name, _day(as_of, "--as-of"))
+    with pending.writer_lock(ws):
+        path = progress.write(ws, name, _day(as_of, "--as-of"))
     typer.echo(str(path))
 
 

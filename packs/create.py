@@ -17,14 +17,14 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from tacit import validation
-from tacit.errors import NotFound, TacitError
-from tacit.fileio import atomic_write, render_front_matter
-from tacit.htmlrender import escape_md
-from tacit.interviews import experts as experts_module
-from tacit.interviews import sessions as sessions_module
+from tacit.core import validation
+from tacit.core.errors import NotFound, TacitError
+from tacit.core.fileio import atomic_write, render_front_matter
+from tacit.core.htmlrender import escape_md
+from tacit.core.workspace import Workspace, safe_name
 from tacit.packs.definition import MAX_WEEKS, pack_path, parse
-from tacit.workspace import Workspace, safe_name
+from tacit.records import experts as experts_module
+from tacit.records import sessions as sessions_module
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "packs"
 DEFAULT_TEMPLATE = "new-starter"
@@ -103,9 +103,9 @@ def _observations(ws: Workspace, people: list) -> list[sessions_module.Session]:
     redacted: pack.md is derived from the record like every other output."""
     from dataclasses import replace
 
-    from tacit import privacy
+    from tacit.records import redaction
 
-    redact = privacy.redactor(ws.config)
+    redact = redaction.redactor(ws.config)
     slugs = {p.slug for p in people}
     return [
         replace(

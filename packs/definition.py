@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tacit import validation
-from tacit.errors import TacitError, UnsafeName
-from tacit.fileio import split_front_matter
+from tacit.core import validation
+from tacit.core.errors import TacitError, UnsafeName
+from tacit.core.fileio import split_front_matter
+from tacit.core.workspace import Workspace, safe_name
 from tacit.packs.inline import BUILD_DIR, safe_inline
-from tacit.workspace import Workspace, safe_name
 
 PACK_FILE = "pack.md"
 MAX_WEEKS = 104
@@ -124,7 +124,7 @@ def names(ws: Workspace) -> list[str]:
 
 
 def load(ws: Workspace, name: str) -> Pack:
-    from tacit.errors import NotFound
+    from tacit.core.errors import NotFound
 
     path = pack_path(ws, name)
     if not path.is_file():

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlparse
 
-from tacit.htmlrender import escape_md
+from tacit.core.htmlrender import escape_md
 
 BUILD_DIR = "build"
 

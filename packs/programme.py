@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from tacit.core.workspace import Workspace
 from tacit.packs import checkpoints
 from tacit.packs.checkpoints import DONE, LATE, OUTCOMES, CheckpointStatus
 from tacit.packs.definition import load, names
-from tacit.workspace import Workspace
 
 ON_TRACK, STALLED = "on track", "stalled"
 

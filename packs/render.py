@@ -11,11 +11,11 @@ import json
 import re
 from pathlib import Path
 
-from tacit.fileio import atomic_write
-from tacit.htmlrender import escape_md, markdown_to_html, page
+from tacit.core.fileio import atomic_write
+from tacit.core.htmlrender import escape_md, markdown_to_html, page
+from tacit.core.workspace import Workspace
 from tacit.packs.build import Built, Observed, Quote, Scheduled, TopicResult
 from tacit.packs.definition import Item
-from tacit.workspace import Workspace
 
 SUMMARY_FILE = "summary.json"
 

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def kb(tmp_path, monkeypatch):
     """An empty knowledge base in a temp folder, found through $TACIT_KB."""
-    from tacit import workspace
+    from tacit.core import workspace
 
     root = tmp_path / "kb"
     ws = workspace.init(root, "test kb")

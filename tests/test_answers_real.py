@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tacit import config, workspace
-from tacit.capture import transcript as transcript_model
-from tacit.index import warm
-from tacit.interviews import experts, sessions
-from tacit.interviews.sessions import Answer
+from tacit.ask import warm
+from tacit.core import config, workspace
+from tacit.records import experts, sessions
+from tacit.records import transcript as transcript_model
+from tacit.records.sessions import Answer
 
 INTERVIEWER = "Priya Shah"
 EXPERT = "Maria Lopez"

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tacit import config, workspace
-from tacit.capture import transcript as transcript_model
-from tacit.index import answers, playback, terms, warm
-from tacit.interviews import experts, sessions
-from tacit.interviews.sessions import Answer, Media, Step
+from tacit.admin import pending
+from tacit.ask import answers, playback, warm
+from tacit.core import config, workspace
+from tacit.index import terms
+from tacit.records import experts, sessions
+from tacit.records import transcript as transcript_model
+from tacit.records.sessions import Answer, Media, Step
 
 INTERVIEWER = "Priya Shah"
 BOILER_TURNS = [
@@ -184,7 +186,7 @@ def test_reading_output_cites_expert_role_and_highlights_query_words(qa, run):
     assert result.exit_code == 0, result
     assert f"[{facts['boiler']} · Maria Lopez · " in result.stdout
     assert "Maria Lopez, Boiler Operator" in result.stdout
-    from tacit.index.query_commands import _highlighted
+    from tacit.ask.commands import _highlighted
 
     shown = _highlighted("Boiler two trips when the strainer clogs.", ("trips", "boiler"))
     marked = {shown.plain[span.start : span.end] for span in shown.spans}
@@ -197,7 +199,7 @@ def test_reading_output_cites_expert_role_and_highlights_query_words(qa, run):
 
 
 def test_part_number_that_embeddings_miss_is_found_through_bm25(qa):
-    from tacit.index.retriever import Retriever
+    from tacit.ask.retriever import Retriever
 
     ws, facts = qa
     retriever = Retriever(ws)
@@ -278,7 +280,7 @@ def test_file_mode_prints_one_json_object_per_question_in_order(qa, run, tmp_pat
     ]
     path = tmp_path / "questions.txt"
     path.write_text("\n".join(questions[:2]) + "\n\n" + questions[2] + "\n")
-    with workspace.writer_lock(ws):  # ask never takes the lock: it runs beside `tacit index`
+    with pending.writer_lock(ws):  # ask never takes the lock: it runs beside `tacit index`
         result = run("ask", "--file", path)
     assert result.exit_code == 0, result
     lines = result.stdout.splitlines()
@@ -396,7 +398,7 @@ def test_citations_parse_back_to_session_and_second(text, expected):
 
 
 def test_citation_format_and_bad_times():
-    from tacit.errors import UsageError
+    from tacit.core.errors import UsageError
 
     assert answers.citation("s1", "Maria Lopez", 3723.4) == "[s1 · Maria Lopez · 01:02:03]"
     assert answers.citation("s1", "Maria Lopez", None) == "[s1 · Maria Lopez]"

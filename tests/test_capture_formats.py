@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tacit.capture import formats, library
-from tacit.capture.transcript import Segment, Transcript
-from tacit.errors import TacitError, TranscriptFormatError
+from tacit.capture import formats, importer
+from tacit.core.errors import TacitError, TranscriptFormatError
+from tacit.records.transcript import Segment, Transcript
 
 TRANSCRIPTS = Path(__file__).parent / "fixtures" / "transcripts"
 MALFORMED = TRANSCRIPTS / "malformed"
@@ -322,11 +322,11 @@ def test_export_unknown_session_and_format(run, expert):
 
 
 def test_parse_renames_keeps_names_exportable():
-    assert library.parse_renames(['SPEAKER_1="Maria Lopez"'.replace('"', "")]) == {
+    assert importer.parse_renames(['SPEAKER_1="Maria Lopez"'.replace('"', "")]) == {
         "SPEAKER_1": "Maria Lopez"
     }
     with pytest.raises(TacitError):
-        library.parse_renames(["SPEAKER_1=<b>x</b>"])
+        importer.parse_renames(["SPEAKER_1=<b>x</b>"])
 
 
 def test_speakers_lists_talk_time_and_format_flag_overrides_extension(run, expert, tmp_path):
@@ -345,7 +345,7 @@ def test_speakers_lists_talk_time_and_format_flag_overrides_extension(run, exper
 
 def test_import_consent_refused_is_a_refusal_kept_and_never_indexed(kb, run, expert):
     from tacit.index import chunker
-    from tacit.interviews import sessions
+    from tacit.records import sessions
 
     refused = import_id(run, TRANSCRIPTS / "voices.vtt", "--consent", "refused")
     given = import_id(run, TRANSCRIPTS / "voices.vtt", "--consent", "training new operators")

@@ -11,9 +11,9 @@ import pytest
 
 from tacit.capture import audio, cleanup, engine, media, pipeline
 from tacit.capture.engine import Recognized
-from tacit.capture.transcript import Word
-from tacit.errors import MediaError
-from tacit.interviews.sessions import Session
+from tacit.core.errors import MediaError
+from tacit.records.sessions import Session
+from tacit.records.transcript import Word
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 BAD = AUDIO / "bad"
@@ -52,7 +52,7 @@ def test_truncation_hint_and_ffmpeg_detail(run, expert):
 
 
 def test_bad_media_attached_to_an_existing_session(run, expert, kb):
-    from tacit.interviews import sessions
+    from tacit.records import sessions
 
     session = sessions.create(kb, expert, "interview", "exit")
     result = run("transcribe", session.id, "--media", BAD / "no_audio.mp4")
@@ -61,7 +61,7 @@ def test_bad_media_attached_to_an_existing_session(run, expert, kb):
 
 
 def test_session_without_recording_and_unknown_target(run, expert, kb):
-    from tacit.interviews import sessions
+    from tacit.records import sessions
 
     session = sessions.create(kb, expert, "interview", "exit")
     result = run("transcribe", session.id)
@@ -259,8 +259,8 @@ def test_progress_bar_counts_audio_seconds_on_a_terminal(monkeypatch):
 
     from rich.console import Console
 
-    from tacit import output
     from tacit.capture import commands, transcribe
+    from tacit.core import output
 
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=100)

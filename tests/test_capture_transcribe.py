@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tacit.capture import engine, library, pipeline, transcribe
-from tacit.capture import transcript as transcript_model
-from tacit.interviews import sessions
+from tacit.capture import engine, importer, pipeline, transcribe
+from tacit.records import sessions
+from tacit.records import transcript as transcript_model
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 # Word error rates measured with tiny.en int8 and tacit's settings (benchmarks/transcribe.py):
@@ -45,7 +45,7 @@ def expert(run):
 
 
 def saved(kb, session_id: str) -> transcript_model.Transcript:
-    return transcript_model.load(library.transcript_path(kb, session_id))
+    return transcript_model.load(importer.transcript_path(kb, session_id))
 
 
 def assert_times_sane(transcript: transcript_model.Transcript) -> None:
@@ -87,7 +87,7 @@ def test_transcribe_a_file_makes_a_session_with_a_good_transcript(run, expert, k
     folder = kb.session_dir(session.id)
     assert (folder / "transcript.vtt").read_text().startswith("WEBVTT")
     assert "SPEAKER_1: Before you start the pump" in (folder / "transcript.srt").read_text()
-    assert not (folder / library.CHECKPOINT_NAME).exists()
+    assert not (folder / importer.CHECKPOINT_NAME).exists()
     # again without --force: refused before any decoding, the transcript is kept
     again = run("transcribe", session.id)
     assert again.exit_code == 1 and "--force" in again.stderr
@@ -139,7 +139,7 @@ def test_channels_mix_without_diarization_gives_one_speaker(run, expert, kb):
 
 def test_long_silence_gets_no_text_and_no_segment_spans_it(kb, expert):
     session = sessions.create(kb, expert, "interview", "pause")
-    session = library.attach_media(
+    session = importer.attach_media(
         kb, session, AUDIO / "long_silence.ogg", sessions.Media("", "", 0.0, "default")
     )
     transcriber = engine.FasterWhisper(engine.options_from_config(kb.config))
@@ -180,7 +180,7 @@ class CountingTranscriber:
 
 def test_interrupted_transcription_resumes_from_its_checkpoint(kb, expert):
     session = sessions.create(kb, expert, "interview", "resume")
-    library.attach_media(
+    importer.attach_media(
         kb, session, AUDIO / "two_voices.flac", sessions.Media("", "", 0.0, "default")
     )
     real = engine.FasterWhisper(engine.options_from_config(kb.config))
@@ -188,9 +188,9 @@ def test_interrupted_transcription_resumes_from_its_checkpoint(kb, expert):
     first = CountingTranscriber(real, stop_after=1)
     with pytest.raises(KeyboardInterrupt):
         list(pipeline.run(kb, session.id, first, options))
-    checkpoint = json.loads((kb.session_dir(session.id) / library.CHECKPOINT_NAME).read_text())
+    checkpoint = json.loads((kb.session_dir(session.id) / importer.CHECKPOINT_NAME).read_text())
     assert sorted(checkpoint["done"]) == ["0"]
-    assert not library.transcript_path(kb, session.id).exists()
+    assert not importer.transcript_path(kb, session.id).exists()
     pieces = checkpoint["pieces"]
     assert len(pieces) == 3 and pieces[0][0] == 0.0
     second = CountingTranscriber(real)
@@ -201,11 +201,11 @@ def test_interrupted_transcription_resumes_from_its_checkpoint(kb, expert):
     progress = [e.done_s for e in events if isinstance(e, pipeline.Progress) and e.total_s]
     assert progress == sorted(progress) and progress[-1] == pytest.approx(18.66, abs=0.05)
     assert_times_sane(done.transcript)
-    assert not (kb.session_dir(session.id) / library.CHECKPOINT_NAME).exists()
+    assert not (kb.session_dir(session.id) / importer.CHECKPOINT_NAME).exists()
     # the same as a run that was never interrupted (7 s pieces hear less context than the
     # default 60 s ones, so this is compared with its own kind, not with the WER bound)
     whole = sessions.create(kb, expert, "interview", "whole")
-    library.attach_media(
+    importer.attach_media(
         kb, whole, AUDIO / "two_voices.flac", sessions.Media("", "", 0.0, "default")
     )
     straight = list(pipeline.run(kb, whole.id, real, options))[-1]
@@ -219,7 +219,7 @@ def test_vocabulary_from_tacit_toml_reaches_the_model(kb, expert):
         kb.config.models["vocabulary"] = vocabulary
         options = engine.options_from_config(kb.config)
         session = sessions.create(kb, expert, "interview", f"vocab {len(vocabulary)}")
-        library.attach_media(
+        importer.attach_media(
             kb, session, AUDIO / "vocabulary.ogg", sessions.Media("", "", 0.0, "default")
         )
         done = list(pipeline.run(kb, session.id, engine.FasterWhisper(options)))[-1]

@@ -12,17 +12,17 @@ import sys
 import time
 from pathlib import Path
 
-from tacit.capture import library
-from tacit.capture import transcript as tr
-from tacit.fileio import read_front_matter
-from tacit.interviews import sessions
+from tacit.capture import importer
+from tacit.core.fileio import read_front_matter
+from tacit.records import sessions
+from tacit.records import transcript as tr
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 CHILD = """
 import sys
 from pathlib import Path
-from tacit import config, workspace
+from tacit.core import config, workspace
 from tacit.capture import engine, pipeline
 root = Path(sys.argv[1])
 ws = workspace.Workspace(root, config.load(root / "tacit.toml"))
@@ -44,10 +44,10 @@ def _every_file_parses(root: Path) -> None:
 def test_sigkill_during_transcription_then_rerun_finishes(kb, run):
     assert run("expert", "add", "Maria Lopez").exit_code == 0
     session = sessions.create(kb, "maria-lopez", "interview", "killed")
-    library.attach_media(
+    importer.attach_media(
         kb, session, FIXTURES / "audio" / "two_voices.flac", sessions.Media("", "", 0.0, "default")
     )
-    checkpoint = kb.session_dir(session.id) / library.CHECKPOINT_NAME
+    checkpoint = kb.session_dir(session.id) / importer.CHECKPOINT_NAME
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(kb.root), session.id], stdout=subprocess.PIPE, text=True
     )
@@ -61,7 +61,7 @@ def test_sigkill_during_transcription_then_rerun_finishes(kb, run):
     child.wait()
     assert child.returncode == -signal.SIGKILL
     _every_file_parses(kb.root)
-    assert not library.transcript_path(kb, session.id).exists()
+    assert not importer.transcript_path(kb, session.id).exists()
     assert sessions.get(kb, session.id).media  # the recording it was given is still there
 
     again = subprocess.run(
@@ -72,7 +72,7 @@ def test_sigkill_during_transcription_then_rerun_finishes(kb, run):
         check=True,
     )
     assert "finished" in again.stdout
-    transcript = tr.load(library.transcript_path(kb, session.id))
+    transcript = tr.load(importer.transcript_path(kb, session.id))
     assert transcript.segments and not checkpoint.exists()
     _every_file_parses(kb.root)
 

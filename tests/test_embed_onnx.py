@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tacit import config, models, workspace
-from tacit.capture import transcript as transcript_model
+from tacit.core import config, model_paths, workspace
 from tacit.index import embedder, onnx_embed
-from tacit.interviews import experts, sessions
+from tacit.records import experts, sessions
+from tacit.records import transcript as transcript_model
 
 TURNS = [
     ("Priya Shah", "What trips boiler two on a cold morning?"),
@@ -51,7 +51,7 @@ HEAVY = ("torch", "sentence_transformers", "transformers")
 
 
 def _model_path() -> str:
-    return models.embedding_model(config.default_config())
+    return model_paths.embedding_model(config.default_config())
 
 
 def _build(root: Path) -> None:
@@ -78,7 +78,7 @@ def built(tmp_path_factory):
     cache = tmp_path_factory.mktemp("models")
     kb_root = tmp_path_factory.mktemp("onnx") / "kb"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(models.CACHE_ENV, str(cache))
+        patch.setenv(model_paths.CACHE_ENV, str(cache))
         patch.delenv(embedder.RUNTIME_ENV, raising=False)
         embedder._ONNX.clear()  # a session other tests loaded would stand in for the export
         _build(kb_root)
@@ -92,7 +92,7 @@ def qa(built, tmp_path, monkeypatch):
     root = tmp_path / "qa"
     shutil.copytree(source, root)
     monkeypatch.setenv("TACIT_KB", str(root))
-    monkeypatch.setenv(models.CACHE_ENV, str(cache))
+    monkeypatch.setenv(model_paths.CACHE_ENV, str(cache))
     monkeypatch.delenv(embedder.RUNTIME_ENV, raising=False)
     embedder._ONNX.clear()  # each test loads the export it is given
     return workspace.current(), cache
@@ -104,7 +104,7 @@ def own_cache(qa, tmp_path, monkeypatch):
     _, cache = qa
     copy = tmp_path / "models"
     shutil.copytree(cache, copy)
-    monkeypatch.setenv(models.CACHE_ENV, str(copy))
+    monkeypatch.setenv(model_paths.CACHE_ENV, str(copy))
     return copy
 
 
@@ -231,7 +231,7 @@ def test_export_that_cannot_be_made_falls_back_to_pytorch_in_one_line(
     onnx_top = _top(run("ask", QUESTION, "--no-log", "--json"))
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the model cache should be\n")
-    monkeypatch.setenv(models.CACHE_ENV, str(blocked))
+    monkeypatch.setenv(model_paths.CACHE_ENV, str(blocked))
     embedder._ONNX.clear()
     result = run("ask", QUESTION, "--no-log", "--json")
     assert _top(result) == onnx_top  # same index, no rebuild

@@ -6,10 +6,10 @@ import json
 import os
 from pathlib import Path
 
-from tacit.capture import transcript as tr
-from tacit.fileio import append_line
-from tacit.interviews import sessions
-from tacit.interviews.sessions import Answer, Media
+from tacit.core.fileio import append_line
+from tacit.records import sessions
+from tacit.records import transcript as tr
+from tacit.records.sessions import Answer, Media
 
 CANARY = "The purple heron valve opens only after the seventh bell rings twice"
 CANARY_FRAGMENTS = ("purple heron", "seventh bell", "heron valve", "rings twice")

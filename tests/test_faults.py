@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tacit import doctor, intents
+from tacit.admin import doctor
+from tacit.core import intents
 from tacit.index import synthetic
 
 FAKE = {"TACIT_TEST_EMBEDDER": "fake"}
@@ -253,7 +254,7 @@ def test_a_killed_restore_leaves_no_target_and_a_second_restore_works(kb, run, t
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not target.exists()
     (half,) = tmp_path.glob(".restored.restoring-*")
-    from tacit import workspace
+    from tacit.core import workspace
 
     checks = {c.name: c for c in doctor._integrity(workspace.Workspace(half, kb.config))}
     assert not checks["restore"].ok
@@ -371,13 +372,13 @@ def _bytes_under(folder: Path) -> bytes:
 
 
 def test_a_redaction_term_added_after_indexing_is_hidden_at_once_and_leaves_no_copy(kb, run):
-    from tacit.capture import library
+    from tacit.capture import importer
 
     assert run("expert", "add", "Ben Cole", "--topic", "heron permits").exit_code == 0
     gone = synthetic.write_session(
         kb, "ben-cole", "valves", [("Ben", "The purple heron valve opens after the bell.")]
     )
-    library.save_transcript(kb, gone.id, library.load_transcript(kb, gone.id))  # + .vtt, .srt
+    importer.save_transcript(kb, gone.id, importer.load_transcript(kb, gone.id))  # + .vtt, .srt
     assert run("index").exit_code == 0
     asked = run("ask", "when does the purple heron valve open?", "--json")
     assert "heron valve opens" in asked.stdout.lower()
@@ -465,7 +466,7 @@ def test_a_rename_into_an_existing_speaker_needs_merge_and_can_be_undone(kb, run
 
 
 def test_transcribe_force_never_reads_media_named_outside_the_kb(kb, run, tmp_path):
-    from tacit.interviews.sessions import Media
+    from tacit.records.sessions import Media
 
     outside = tmp_path / "outside.wav"
     outside.write_bytes(b"RIFF" + bytes(100))

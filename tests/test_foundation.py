@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tacit import fileio, workspace
-from tacit.errors import LockBusy
+from tacit.admin import pending
+from tacit.core import fileio, workspace
+from tacit.core.errors import LockBusy
 
 
 def _mode(path: Path) -> int:
@@ -77,7 +78,7 @@ def test_atomic_write_survives_sigkill_of_the_writer(tmp_path):
     code = (
         "import os, signal\n"
         "from pathlib import Path\n"
-        "import tacit.fileio as f\n"
+        "import tacit.core.fileio as f\n"
         "real = os.fsync\n"
         "def die(fd):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -94,7 +95,7 @@ def test_lock_refuses_second_writer(kb):
     release = threading.Event()
 
     def holder():
-        with workspace.writer_lock(kb):
+        with pending.writer_lock(kb):
             held.set()
             release.wait(10)
 
@@ -103,21 +104,21 @@ def test_lock_refuses_second_writer(kb):
     held.wait(5)
     try:
         with pytest.raises(LockBusy, match="another tacit command"):
-            with workspace.writer_lock(kb, timeout=0.2):
+            with pending.writer_lock(kb, timeout=0.2):
                 pass
     finally:
         release.set()
         thread.join()
-    with workspace.writer_lock(kb, timeout=0.2):
+    with pending.writer_lock(kb, timeout=0.2):
         pass
 
 
 def test_lock_busy_is_a_one_line_error_from_the_cli(kb, run):
     code = (
         "import time, sys\n"
-        "from tacit import workspace\n"
+        "from tacit.core import workspace\nfrom tacit.admin import pending\n"
         "ws = workspace.current()\n"
-        "with workspace.writer_lock(ws):\n"
+        "with pending.writer_lock(ws):\n"
         "    print('held', flush=True)\n"
         "    time.sleep(20)\n"
     )
@@ -229,7 +230,7 @@ def test_expert_edit_without_flags_opens_the_editor(kb, run, monkeypatch):
 
 
 def test_interrupt_exits_130(run, monkeypatch):
-    from tacit.interviews import experts
+    from tacit.records import experts
 
     def interrupted(_ws):
         raise KeyboardInterrupt

@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tacit import config, fileio
 from tacit.capture import formats
-from tacit.errors import TacitError
-from tacit.interviews import guides
+from tacit.core import config, fileio
+from tacit.core.errors import TacitError
+from tacit.records import guides
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FUZZ = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tacit.interviews import guides
+from tacit.records import guides
 
 FIXTURES = Path(__file__).parent / "fixtures" / "guides"
 BUILTINS = ("after-action-review", "critical-decision", "exit-interview", "handover")

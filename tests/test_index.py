@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from tacit import workspace
-from tacit.capture import transcript as tr
-from tacit.errors import IndexMismatch
-from tacit.index import chunker, lexical, manifest, store, synthetic
-from tacit.index.retriever import Filters, Retriever
-from tacit.interviews import sessions
+from tacit.admin import pending
+from tacit.ask.retriever import Filters, Retriever
+from tacit.core import workspace
+from tacit.core.errors import IndexMismatch
+from tacit.index import chunker, lexical, manifest, store, synthetic, upkeep
+from tacit.records import sessions
+from tacit.records import transcript as tr
 
 PUMPS = [
     ("Ana", "Let's start with the pumps. What catches new people out?"),
@@ -124,9 +125,9 @@ def _edit_turn(ws, session, index: int, text: str) -> None:
 
 def _other_model(tmp_path: Path) -> Path:
     """The same weights under a different configuration file: a different model for tacit."""
-    from tacit import config, models
+    from tacit.core import config, model_paths
 
-    source = Path(models.embedding_model(config.default_config()))
+    source = Path(model_paths.embedding_model(config.default_config()))
     target = tmp_path / "other-model"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("model.safetensors"))
     (target / "model.safetensors").symlink_to(source / "model.safetensors")
@@ -264,7 +265,7 @@ def test_index_flow_on_a_chroma_server(kb, run, tmp_path, chroma_server):
     _set_toml(kb, 'chroma_url = ""', f'chroma_url = "{chroma_server}"')
     _flow(kb, run, tmp_path)
     assert not store.index_dir(kb).exists(), "a server store must not write .tacit/index"
-    assert "Chroma server" in store.check_reachable(_ws())
+    assert "Chroma server" in upkeep.check_reachable(_ws())
 
 
 def _garbage_sqlite(folder: Path) -> None:
@@ -282,7 +283,7 @@ def test_a_corrupt_index_folder_is_rebuilt_from_the_files(kb, run, damage):
     built = _index(run)
     damage(store.index_dir(kb))
     with pytest.raises(Exception, match="unreadable"):
-        store.check_reachable(kb)
+        upkeep.check_reachable(kb)
     result = run("index", "--json")
     assert result.exit_code == 0, result
     assert "could not be read" in result.stderr and "rebuilding" in result.stderr
@@ -312,7 +313,7 @@ def test_a_damaged_vector_segment_is_detected_and_rebuilt(kb):
     notes: list[str] = []
     again = indexer.run(ws, embedder=FakeEmbedder(), notify=notes.append)
     assert again.rebuilt and again.embedded == 0 and "could not be read" in notes[0]
-    assert store.probe(store.index_dir(ws))[0]
+    assert upkeep.probe(store.index_dir(ws))[0]
     _assert_consistent(ws)
 
 
@@ -368,7 +369,7 @@ def test_index_files_are_private_and_the_lock_is_held(kb, run):
     for path in [kb.cache_dir, *kb.cache_dir.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path
-    with workspace.writer_lock(kb):
+    with pending.writer_lock(kb):
         busy = subprocess.run(
             [sys.executable, "-c", "from tacit.cli import main; main()", "index"],
             env={**os.environ, "TACIT_KB": str(kb.root), "TACIT_LOCK_TIMEOUT": "0.2"},
@@ -382,11 +383,11 @@ def test_forget_helpers_leave_no_byte_of_a_session(kb, run):
     made = _write_kb(kb)
     _index(run)
     ws = _ws()
-    assert store.delete_session(ws, made["boiler"].id) == len(
+    assert upkeep.delete_session(ws, made["boiler"].id) == len(
         [c for c in chunker.chunk_kb(ws) if c.session == made["boiler"].id]
     )
     shutil.rmtree(ws.session_dir(made["boiler"].id))
-    store.vacuum(ws)
+    upkeep.vacuum(ws)
     for path in ws.cache_dir.rglob("*"):
         if path.is_file():
             data = path.read_bytes()

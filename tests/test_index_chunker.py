@@ -7,11 +7,11 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tacit.capture import transcript as tr
-from tacit.capture.transcript import Segment, Transcript, Word
 from tacit.index import chunker
-from tacit.interviews import sessions
-from tacit.interviews.sessions import Answer, Media, Step
+from tacit.records import sessions
+from tacit.records import transcript as tr
+from tacit.records.sessions import Answer, Media, Step
+from tacit.records.transcript import Segment, Transcript, Word
 
 
 def _turn(speaker: str, start: float, sentences: list[str], seconds_per_word=0.5) -> Segment:
@@ -158,7 +158,7 @@ def test_observation_steps_become_step_chunks_with_their_time(kb):
 def test_text_is_redacted_and_withdrawn_sessions_are_left_out(kb):
     toml = kb.root / "tacit.toml"
     toml.write_text(toml.read_text().replace("terms = []", 'terms = ["Maureen Fisk"]'))
-    from tacit import workspace
+    from tacit.core import workspace
 
     ws = workspace.current()
     kept = _session(ws, answers=(Answer("q", "S", "Who?", "Call Maureen Fisk.", "answered"),))

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from tacit import workspace
+from tacit.core import workspace
 from tacit.index import chunker, lexical, manifest, store, synthetic
 
 

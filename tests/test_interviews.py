@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tacit.fileio import read_front_matter
-from tacit.interviews import sessions
+from tacit.core.fileio import read_front_matter
+from tacit.records import sessions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "guides"
 TACIT = str(Path(sys.executable).with_name("tacit"))

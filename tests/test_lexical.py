@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from tacit import workspace
-from tacit.errors import IndexMismatch
+from tacit.core import workspace
+from tacit.core.errors import IndexMismatch
 from tacit.index import lexical
 from tacit.index.chunker import Chunk
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tacit.interviews import sessions
+from tacit.records import sessions
 
 TABLE_HEAD = "| # | time | important step | key point | reason | practise |"
 

@@ -14,9 +14,9 @@ from urllib.parse import unquote, urlparse
 import pytest
 from typer.testing import CliRunner
 
-from tacit import workspace
-from tacit.interviews import consent, experts
-from tacit.interviews.sessions import Step
+from tacit.core import workspace
+from tacit.records import consent, experts
+from tacit.records.sessions import Step
 from tests.chromium import Browser
 from tests.test_packs_kb import EXIT_TURNS, PRIVATE_TURNS, SECRET, _session
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tacit.index.answers import Answer, Excerpt, Suggestion, citation
-from tacit.interviews import sessions
-from tacit.interviews.sessions import Answer as GuideAnswer
-from tacit.interviews.sessions import Media, Session, Step
+from tacit.ask.answers import Answer, Excerpt, Suggestion, citation
 from tacit.packs import build, checkpoints, definition, render
+from tacit.records import sessions
+from tacit.records.sessions import Answer as GuideAnswer
+from tacit.records.sessions import Media, Session, Step
 
 GOLDEN = Path(__file__).parent / "golden" / "packs"
 REGEN = os.environ.get("TACIT_REGEN_GOLDEN") == "1"
@@ -394,7 +394,7 @@ def test_checkpoint_refuses_bad_input(kb, run, args, expected):
 
 
 def test_km_report_lists_every_pack_with_its_checkpoints(kb, run):
-    from tacit.interviews import report
+    from tacit.planning import km_report
 
     assert run("expert", "add", "Maria Lopez").exit_code == 0
     path = kb.root / "packs" / "plan" / "pack.md"
@@ -413,7 +413,7 @@ def test_km_report_lists_every_pack_with_its_checkpoints(kb, run):
         "passed",
     )
     assert first.due == dt.date(2026, 3, 9)
-    text = report.build_markdown(kb, dt.date(2026, 3, 20))
+    text = km_report.build_markdown(kb, dt.date(2026, 3, 20))
     assert "### plan" in text and "| Walks the isolation points | 1 | 2026-03-09 |" in text
     listed = run("pack", "list", "--json")
     assert listed.exit_code == 0 and [p["name"] for p in json.loads(listed.stdout)] == ["plan"]
@@ -632,7 +632,7 @@ def test_redaction_masks_what_the_pack_derives_from_the_record(kb, run):
     _kb(kb, run, step_text="Open the bleed screw, then ring Dave Kim on +44 161 496 0000")
     _new(run)
     said = [_excerpt(EXIT, "Maria Lopez", 1.0, "Maria Lopez: mail dave@example.com", MEDIA)]
-    from tacit import workspace
+    from tacit.core import workspace
 
     _build(workspace.current(), answerer=FakeAnswerer({COOLING: ("x", said)}))
     built_md = (kb.root / "packs" / "handover" / "build" / "pack.md").read_text()

@@ -14,12 +14,12 @@ from urllib.parse import unquote
 import pytest
 from typer.testing import CliRunner
 
-from tacit import workspace
-from tacit.capture import transcript as tr
+from tacit.ask.answers import hms
+from tacit.core import workspace
 from tacit.index import chunker
-from tacit.index.answers import hms
-from tacit.interviews import experts, sessions
-from tacit.interviews.sessions import Answer, Media, Step
+from tacit.records import experts, sessions
+from tacit.records import transcript as tr
+from tacit.records.sessions import Answer, Media, Step
 
 XSS_TEXT = (
     "Never open the bleed screw on a running pump. <script>document.title='pwned'</script> "
@@ -367,7 +367,7 @@ def test_mentor_report_after_a_real_build(real_kb, run):
 
 
 def test_each_topic_shows_the_answer_and_citation_ask_gives(real_kb, run):
-    from tacit.htmlrender import escape_md
+    from tacit.core.htmlrender import escape_md
     from tacit.packs.build import seconds_text
 
     text = (real_kb["build"] / "pack.md").read_text()

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tacit.capture import transcript as tr
-from tacit.errors import UnsafeName
-from tacit.interviews import sessions
-from tacit.interviews.sessions import Answer, Media
-from tacit.workspace import safe_name
+from tacit.core.errors import UnsafeName
+from tacit.core.workspace import safe_name
+from tacit.records import sessions
+from tacit.records import transcript as tr
+from tacit.records.sessions import Answer, Media
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -138,9 +138,9 @@ def test_path_traversal_in_cli_is_refused(run):
 
 
 def test_redaction_masks_phones_and_emails_but_not_dates_or_part_numbers(kb):
-    from tacit import privacy
+    from tacit.records import redaction
 
-    mask = privacy.redactor(kb.config)
+    mask = redaction.redactor(kb.config)
     text = (
         "Ring +44 20 7946 0958 or (555) 010-7788, mail dave.kim@aquatech.example.com; "
         "due 2026-06-30 or 30/06/2026, valve PV-2207, fault E-414 at 00:01:23"
@@ -156,7 +156,7 @@ def test_wrong_extension_is_read_by_content_and_text_named_audio_is_refused(tmp_
     import shutil as sh
 
     from tacit.capture import pipeline
-    from tacit.errors import MediaError
+    from tacit.core.errors import MediaError
 
     audio = FIXTURES / "audio" / "two_voices.flac"
     renamed = tmp_path / "interview.mp3"

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from tacit.interviews import guides, risk, sessions
-from tacit.interviews.sessions import Answer
+from tacit.planning import risk
+from tacit.records import guides, sessions
+from tacit.records.sessions import Answer
 
 TODAY = dt.date.today()
 
@@ -120,7 +121,7 @@ def test_high_risk_with_low_coverage_is_flagged_not_when_covered(kb, run):
 
 
 def _log(kb, question: str, **extra) -> None:
-    from tacit.fileio import append_line
+    from tacit.core.fileio import append_line
 
     entry = {"time": "2026-11-20T10:00:00+00:00", "question": question, "filters": {}}
     entry |= {"not_captured": True, "experts": ["ana-soon"], "cited": [], **extra}
@@ -182,7 +183,7 @@ def test_agenda_lists_only_guides_used_or_planned(kb, run):
 
 
 def test_junk_questions_do_not_reach_the_agenda(kb, run):
-    from tacit.index import answers as answers_core
+    from tacit.ask import answers as answers_core
 
     assert run("expert", "add", "Ana Soon").exit_code == 0
     suggestion = answers_core.Suggestion("ana-soon", "Ana Soon", "", "topic")
@@ -352,7 +353,7 @@ def _circles(page: str) -> dict[str, tuple[float, float]]:
 def test_km_report_opens_with_a_risk_matrix_placing_each_expert_in_their_cell(kb, run):
     from pathlib import Path
 
-    from tacit.interviews import figures
+    from tacit.planning import figures
 
     _report_kb(kb, run)
     result = run("report", "--html")

@@ -6,10 +6,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from tacit.capture import transcript as tr
-from tacit.fileio import append_line
-from tacit.interviews import backlog, risk, sessions
-from tacit.interviews.sessions import Answer
+from tacit.core.fileio import append_line
+from tacit.planning import backlog, risk
+from tacit.records import sessions
+from tacit.records import transcript as tr
+from tacit.records.sessions import Answer
 
 TODAY = dt.date.today()
 
@@ -152,7 +153,7 @@ def test_report_has_every_section_markdown_and_html(kb, run):
 
 
 def test_coverage_counts_sections_of_a_real_guide(kb, run):
-    from tacit.interviews import guides
+    from tacit.records import guides
 
     assert run("expert", "add", "Ana Soon").exit_code == 0
     guide = guides.get(kb, "exit-interview")

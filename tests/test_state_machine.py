@@ -14,12 +14,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from tacit import erasure, privacy, workspace
-from tacit.capture import transcript as tr
+from tacit.admin import pending
+from tacit.core import workspace
 from tacit.index import chunker, indexer, lexical, manifest, store
 from tacit.index.embedder import FakeEmbedder
-from tacit.interviews import experts, sessions
-from tacit.interviews.sessions import Answer
+from tacit.privacy import forget
+from tacit.records import experts, redaction, sessions
+from tacit.records import transcript as tr
+from tacit.records.sessions import Answer
 
 WORDS = st.sampled_from(
     [
@@ -117,14 +119,14 @@ class KnowledgeBase(RuleBasedStateMachine):
             self.forgotten_chunks |= {
                 cid for cid, e in found.chunks.items() if e["session"] == session_id
             }
-        with workspace.writer_lock(self.ws):
-            erasure.forget(self.ws, erasure.Targets((session_id,)))
+        with pending.writer_lock(self.ws):
+            forget.forget(self.ws, forget.Targets((session_id,)))
         self.forgotten.add(session_id)
 
     @rule(session_id=sessions_made)
     def withdraw_consent(self, session_id):
         if self.ws.session_dir(session_id).exists():
-            privacy.set_consent(self.ws, session_id, "withdrawn")
+            redaction.set_consent(self.ws, session_id, "withdrawn")
 
     @rule()
     def index(self):

@@ -18,11 +18,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tacit import fileio, validation, workspace
+from tacit.admin import pending
 from tacit.capture import audio, formats
-from tacit.capture.transcript import Segment, Transcript
-from tacit.errors import TacitError
-from tacit.interviews import experts, sessions
+from tacit.core import fileio, validation, workspace
+from tacit.core.errors import TacitError
+from tacit.records import experts, sessions
+from tacit.records.transcript import Segment, Transcript
 
 from .conftest import FIXTURES, need
 
@@ -431,7 +432,7 @@ def test_speech_after_silence_is_still_heard(tmp_path):
 HOLD_INDEX = textwrap.dedent(
     """
     import sys, time, click
-    from tacit import workspace
+    from tacit.core import workspace
     ws = workspace.current()
     with click.Context(click.Command("index"), info_name="tacit index"):
         with workspace.index_lock(ws):
@@ -466,7 +467,7 @@ def test_writers_of_records_do_not_wait_for_index(maria, run, tmp_path):
     finally:
         proc.kill()
         proc.wait()
-    with workspace.writer_lock(maria, timeout=1):
+    with pending.writer_lock(maria, timeout=1):
         pass  # both locks free again
 
 
@@ -518,7 +519,7 @@ def test_expert_reader_on_random_records(tmp_path_factory, meta):
 @FUZZ
 @given(VALUES)
 def test_transcript_readers_on_random_json(tmp_path_factory, value):
-    from tacit.capture import transcript
+    from tacit.records import transcript
 
     text = json.dumps({"segments": value if isinstance(value, list) else [value]}, default=str)
     _only_tacit_errors(lambda: formats.read_json(text, "fuzz.json"))
@@ -536,7 +537,8 @@ def test_transcript_readers_on_random_json(tmp_path_factory, value):
     st.booleans(),
 )
 def test_answers_reader_on_random_files(tmp_path_factory, data, steps):
-    from tacit.interviews import guides, runner
+    from tacit.interviews import question_loop
+    from tacit.records import guides
 
     guide, _problems = guides.parse(GUIDE.read_text(), GUIDE)
     path = tmp_path_factory.mktemp("a") / "answers.yaml"
@@ -545,9 +547,10 @@ def test_answers_reader_on_random_files(tmp_path_factory, data, steps):
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
 
     def read() -> None:
-        from tacit.interviews import consent, observe
+        from tacit.interviews import observe
+        from tacit.records import consent
 
-        doc = runner.read_answers_file(path, guide, steps_allowed=True)
+        doc = question_loop.read_answers_file(path, guide, steps_allowed=True)
         observe.steps_from_file(doc, lambda: 0.0, 1)
         if doc.consent is not None:
             consent.from_mapping(doc.consent, "Maria Lopez", path)
@@ -582,7 +585,7 @@ def test_pack_definition_reader_on_random_front_matter(tmp_path_factory, meta):
 def test_an_interview_answer_waits_for_a_records_writer_and_says_for_what(maria, monkeypatch):
     import threading
 
-    from tacit.interviews import runner
+    from tacit.interviews import question_loop
 
     monkeypatch.setattr(workspace, "LOCK_TIMEOUT_S", 0.2)
     session = sessions.create(maria, "maria-lopez", "interview", "walk")
@@ -603,7 +606,7 @@ def test_an_interview_answer_waits_for_a_records_writer_and_says_for_what(maria,
         release.set()  # the other writer ends; the answer is then saved, never dropped
 
     try:
-        saved = runner.save(maria, session, say, title="after the wait")
+        saved = question_loop.save(maria, session, say, title="after the wait")
     finally:
         release.set()
         thread.join()

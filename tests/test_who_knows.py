@@ -8,10 +8,10 @@ import shutil
 
 import pytest
 
-from tacit import config, workspace
-from tacit.capture import transcript as transcript_model
-from tacit.index import expertise
-from tacit.interviews import experts, sessions
+from tacit.ask import expertise
+from tacit.core import config, workspace
+from tacit.records import experts, sessions
+from tacit.records import transcript as transcript_model
 
 PUMP_TALK = [
     (
