@@ -9,7 +9,7 @@ import typer
 
 from tacit.ask import answers as answers_core
 from tacit.ask import warm
-from tacit.core import workspace
+from tacit.core import timefmt, workspace
 from tacit.core.errors import UsageError
 from tacit.core.output import clean, err, message, out, print_json, print_json_line, table
 
@@ -115,7 +115,7 @@ def render_answer(answer: answers_core.Answer, logged: bool = True) -> None:
         out.print(f"{n}. {result.citation}  {who}", highlight=False, markup=False)
         _print_indented(_highlighted(result.text, answer.terms))
         if result.media:
-            at = answers_core.seconds_text(result.start or 0.0)
+            at = timefmt.media_seconds(result.start or 0.0)
             out.print(f"   play: tacit play {result.session}@{at}", style="dim")
         out.print()
 
@@ -285,7 +285,7 @@ def _chat_play(ws: Any, value: str | None, last: answers_core.Answer | None) -> 
     if not 1 <= n <= len(last.results):
         raise UsageError(f"the last answer has results 1 to {len(last.results)}")
     result = last.results[n - 1]
-    at = answers_core.seconds_text(result.start or 0.0)
+    at = timefmt.media_seconds(result.start or 0.0)
     try:
         _play(playback.locate(ws, f"{result.session}@{at}"))
     except KeyboardInterrupt:  # Ctrl-C stops the recording, not the conversation

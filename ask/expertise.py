@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tacit.ask import quoting
-from tacit.ask.answers import Suggestion, exact_code_match, excerpt, known_experts, threshold_for
+from tacit.ask.excerpts import Suggestion, exact_code_match, excerpt, known_experts, threshold_for
 from tacit.core.errors import UsageError
 from tacit.core.workspace import Workspace
 from tacit.index.terms import content_terms, stem

@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tacit.ask.answers import hms, seconds_text
+from tacit.core import timefmt
 from tacit.core.errors import NotFound, TacitError, UsageError
 from tacit.core.workspace import Workspace
 from tacit.records import sessions as sessions_module
@@ -62,15 +62,16 @@ class Moment:
 
     @property
     def label(self) -> str:
-        return f"{self.relative} at {hms(self.seconds)} ({seconds_text(self.seconds)} s)"
+        at, seconds = timefmt.clock(self.seconds), timefmt.media_seconds(self.seconds)
+        return f"{self.relative} at {at} ({seconds} s)"
 
     def to_json(self) -> dict:
         return {
             "session": self.session,
             "file": self.relative,
             "seconds": self.seconds,
-            "time": hms(self.seconds),
-            "media": f"{self.relative}#t={seconds_text(self.seconds)}",
+            "time": timefmt.clock(self.seconds),
+            "media": f"{self.relative}#t={timefmt.media_seconds(self.seconds)}",
         }
 
 
@@ -113,7 +114,11 @@ def play(moment: Moment) -> tuple[str | None, int]:
     if found is None:
         return None, 0
     program, args = found
-    command = [program, *(a.format(s=seconds_text(moment.seconds)) for a in args), str(moment.file)]
+    command = [
+        program,
+        *(a.format(s=timefmt.media_seconds(moment.seconds)) for a in args),
+        str(moment.file),
+    ]
     try:
         done = subprocess.run(command, check=False)
     except OSError as exc:

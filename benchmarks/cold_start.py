@@ -152,6 +152,7 @@ def throughput(count: int, rounds: int) -> dict:
 
     from tacit.core import config, model_paths
     from tacit.index import embedder, onnx_embed
+    from tacit.index import torch_model as torch_loader
 
     path = model_paths.embedding_model(config.default_config())
     texts = real_chunks(count)
@@ -188,7 +189,7 @@ def throughput(count: int, rounds: int) -> dict:
             rates[name].append(count / (time.perf_counter() - started))
             if name == "onnx":
                 onnx_vectors = vectors
-    float32 = embedder.load_sentence_transformer(path).encode(
+    float32 = torch_loader.load(path).encode(
         texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
     )
     tokens = [len(e.ids) for e in onnx_model.tokenizer.encode_batch(texts)]

@@ -18,7 +18,7 @@ source (`answer_source.start`) lies inside them; and the gap test: out-of-scope 
 (QMSum: the questions of meetings that are not in the KB; own set: out_of_scope.txt) that
 tacit calls "not captured" (recall) against answerable ones it wrongly calls so (precision).
 Each run also prints the gap thresholds that would separate the two best on its own evidence
-(how answers.RELEVANCE_THRESHOLD and LEXICAL_THRESHOLD were chosen: on QMSum train,
+(how excerpts.RELEVANCE_THRESHOLD and LEXICAL_THRESHOLD were chosen: on QMSum train,
 `--qmsum train --meetings 40 --outside 8`, and the own set, the best mean of the two).
 
     python benchmarks/retrieval_eval.py [--qmsum val|train|none] [--meetings N]
@@ -203,7 +203,7 @@ def tacit_run(data: DataSet, root: Path) -> tuple[dict, dict, list]:
         )
         segments = tuple(transcript_model.Segment(s, e, who, text) for s, e, who, text in doc.turns)
         transcript_model.save(
-            ws.session_dir(session.id) / transcript_model.TRANSCRIPT_NAME,
+            transcript_model.path(ws, session.id),
             transcript_model.Transcript(segments=segments, duration=segments[-1].end),
         )
         session_doc[session.id] = doc.name

@@ -10,6 +10,8 @@ import typer
 from tacit.core import workspace
 from tacit.core.errors import TacitError
 from tacit.core.output import message, print_json
+from tacit.records import transcript as transcript_model
+from tacit.records import transcript_exports
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
 EXPERT = typer.Option(None, "--expert", help="The expert's slug (needed for a new session).")
@@ -216,12 +218,11 @@ def export(
     ),
 ) -> None:
     """Export a session's transcript (masked by the KB's redaction settings)."""
-    from tacit.capture import importer
     from tacit.core.fileio import atomic_write
 
     if output is not None and output.is_dir():
         raise TacitError(f"--output {output} is a folder; give a file name, e.g. {output}/t.vtt")
-    text = importer.export(workspace.current(), session_id, fmt, unredacted=unredacted)
+    text = transcript_exports.export(workspace.current(), session_id, fmt, unredacted=unredacted)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -262,7 +263,7 @@ def speakers(
             transcript, said = renames.undo(ws, session_id)
         message("undone: " + ", ".join(said))
     else:
-        transcript = importer.load_transcript(ws, session_id)
+        transcript = transcript_model.of_session(ws, session_id)
     rows = [
         {
             "speaker": name,

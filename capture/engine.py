@@ -6,6 +6,7 @@ model is cached per (model, device, compute type, threads): loading costs more t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -144,27 +145,26 @@ def vocabulary_prompt(terms: list[str]) -> str:
     return VOCABULARY_PROMPT.format(terms=", ".join(cleaned)) if cleaned else ""
 
 
-_LOADED: dict[tuple[str, str, str, int], Any] = {}
-
-
 def load_model(options: EngineOptions) -> Any:
     """The WhisperModel for these options, loaded once per process."""
-    key = (options.model, options.device, options.compute_type, options.threads)
-    if key not in _LOADED:
-        model_paths.offline()
-        from faster_whisper import WhisperModel
+    return _whisper(options.model, options.device, options.compute_type, options.threads)
 
-        try:
-            _LOADED[key] = WhisperModel(
-                options.model,
-                device=options.device,
-                compute_type=options.compute_type,
-                cpu_threads=options.threads,
-                local_files_only=True,
-            )
-        except (RuntimeError, ValueError, OSError) as exc:
-            raise TacitError(f"cannot load speech model {options.model}: {exc}") from None
-    return _LOADED[key]
+
+@functools.cache
+def _whisper(model: str, device: str, compute_type: str, threads: int) -> Any:
+    model_paths.offline()
+    from faster_whisper import WhisperModel
+
+    try:
+        return WhisperModel(
+            model,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=threads,
+            local_files_only=True,
+        )
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise TacitError(f"cannot load speech model {model}: {exc}") from None
 
 
 class FasterWhisper:

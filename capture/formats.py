@@ -1,8 +1,8 @@
-"""Reading and writing transcripts: WebVTT, SRT, plain text, JSON (tacit's, Whisper CLI, WhisperX)
-and Markdown (export only).
+"""Reading transcripts made elsewhere: WebVTT, SRT, plain text, JSON (tacit's, Whisper CLI,
+WhisperX). Writing them is records/transcript_exports.py.
 
-The VTT and SRT readers are our own (DECISIONS: a small tested parser is fine where no library
-reports where a file is broken): every error names the file and the line, and the cue number.
+The VTT and SRT readers are our own (a small tested parser, because no library reports where a
+file is broken): every error names the file and the line, and the cue number.
 Times are kept to the millisecond, so import then export of VTT, SRT or JSON gives back every
 cue's start, end, speaker and text.
 """
@@ -10,7 +10,6 @@ cue's start, end, speaker and text.
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from collections.abc import Callable
@@ -343,75 +342,3 @@ def read(path: Path, fmt: str | None = None) -> Transcript:
     if not transcript.segments:
         raise TranscriptFormatError(f"{path}: no text found")
     return transcript
-
-
-# ---------------------------------------------------------------- writing
-
-
-def clock(seconds: float, sep: str = ".") -> str:
-    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_SECONDS:
-        raise TranscriptFormatError(
-            f"cannot write the time {seconds!r} s: not from 0 to {MAX_SECONDS:g}"
-        )
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{millis:03d}"
-
-
-def _stamp(seconds: float) -> str:
-    """[hh:mm:ss], with milliseconds only when the time has them."""
-    full = clock(seconds)
-    return f"[{full[:-4]}]" if full.endswith(".000") else f"[{full}]"
-
-
-def _line(text: str) -> str:
-    """One line: a name or text with a line break in it would break the cue (or turn) apart."""
-    return " ".join(text.split())
-
-
-def write_vtt(transcript: Transcript) -> str:
-    lines = ["WEBVTT", ""]
-    # WebVTT wants cues in start order (tacit's reader refuses others): overlapping speakers
-    # of a two-channel recording are kept in that order
-    ordered = sorted(transcript.segments, key=lambda seg: seg.start)
-    for n, seg in enumerate(ordered, start=1):
-        voice = _line(seg.speaker.replace(">", " ")) or DEFAULT_SPEAKER
-        text = html.escape(_line(seg.text), quote=False)
-        lines += [str(n), f"{clock(seg.start)} --> {clock(seg.end)}", f"<v {voice}>{text}", ""]
-    return "\n".join(lines)
-
-
-def write_srt(transcript: Transcript) -> str:
-    lines = []
-    for n, seg in enumerate(transcript.segments, start=1):
-        times = f"{clock(seg.start, ',')} --> {clock(seg.end, ',')}"
-        lines += [str(n), times, f"{_line(seg.speaker)}: {_line(seg.text)}", ""]
-    return "\n".join(lines)
-
-
-def write_txt(transcript: Transcript) -> str:
-    return "".join(
-        f"{_stamp(s.start)} {_line(s.speaker)}: {_line(s.text)}\n" for s in transcript.segments
-    )
-
-
-def write_json(transcript: Transcript) -> str:
-    return json.dumps(transcript.to_json(), ensure_ascii=False, indent=1) + "\n"
-
-
-def write_md(transcript: Transcript, title: str = "Transcript") -> str:
-    lines = [f"# {title}", ""]
-    for seg in transcript.segments:
-        lines += [f"**{_stamp(seg.start)} {_line(seg.speaker)}:** {_line(seg.text)}", ""]
-    return "\n".join(lines)
-
-
-WRITERS: dict[str, Callable[[Transcript], str]] = {
-    "vtt": write_vtt,
-    "srt": write_srt,
-    "txt": write_txt,
-    "json": write_json,
-    "md": write_md,
-}

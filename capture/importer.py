@@ -9,72 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from tacit.capture import formats
-from tacit.core.errors import NotFound, TacitError, TranscriptFormatError
-from tacit.core.fileio import atomic_write, copy_file
+from tacit.core.errors import TacitError, TranscriptFormatError
+from tacit.core.fileio import copy_file
 from tacit.core.workspace import Workspace, safe_name, slugify
-from tacit.records import experts, redaction, sessions
-from tacit.records import transcript as transcript_model
+from tacit.records import experts, sessions, transcript_exports
 from tacit.records.sessions import Media, Session
 from tacit.records.transcript import Transcript
 
-EXPORTS_BESIDE = ("vtt", "srt")  # regenerated next to transcript.json on every save
 CHECKPOINT_NAME = ".transcribe-checkpoint.json"
 _NAME_OK = re.compile(r"^[^\W\d][\w.'’ -]*$")
-
-
-def transcript_path(ws: Workspace, session_id: str) -> Path:
-    return ws.session_dir(session_id) / transcript_model.TRANSCRIPT_NAME
-
-
-def load_transcript(ws: Workspace, session_id: str) -> Transcript:
-    sessions.get(ws, session_id)
-    path = transcript_path(ws, session_id)
-    if not path.is_file():
-        raise NotFound(
-            f"session {session_id} has no transcript yet; "
-            f"make one with `tacit transcribe {session_id}` or `tacit import FILE`"
-        )
-    return transcript_model.load(path)
-
-
-def masked(ws: Workspace, transcript: Transcript) -> Transcript:
-    """Text and speaker names masked by the KB's redaction settings. Words of a changed segment
-    are dropped: they would spell out what the mask hides."""
-    mask = redaction.redactor(ws.config)
-    segments = []
-    for seg in transcript.segments:
-        text = mask(seg.text)
-        words = seg.words if text == seg.text else ()
-        segments.append(replace(seg, text=text, speaker=mask(seg.speaker), words=words))
-    return replace(transcript, segments=tuple(segments))
-
-
-def render(
-    ws: Workspace, transcript: Transcript, fmt: str, *, unredacted: bool = False,
-    title: str = "Transcript",
-) -> str:  # fmt: skip
-    """The transcript in an export format; masked by the KB's redaction unless asked not to."""
-    if fmt not in formats.WRITERS:
-        raise TacitError(f"unknown format {fmt!r}; use one of {', '.join(formats.WRITERS)}")
-    shown = transcript if unredacted else masked(ws, transcript)
-    if fmt == "md":
-        return formats.write_md(shown, title)
-    return formats.WRITERS[fmt](shown)
-
-
-def save_transcript(ws: Workspace, session_id: str, transcript: Transcript) -> Path:
-    """transcript.json (the record) and its VTT and SRT exports beside it."""
-    path = transcript_path(ws, session_id)
-    transcript_model.save(path, transcript)
-    for fmt in EXPORTS_BESIDE:
-        atomic_write(path.with_suffix(f".{fmt}"), render(ws, transcript, fmt))
-    return path
-
-
-def export(ws: Workspace, session_id: str, fmt: str, *, unredacted: bool = False) -> str:
-    session = sessions.get(ws, session_id)
-    transcript = load_transcript(ws, session_id)
-    return render(ws, transcript, fmt, unredacted=unredacted, title=session.title or session.id)
 
 
 def parse_renames(items: list[str]) -> dict[str, str]:
@@ -104,19 +47,6 @@ def interviewer_for(ws: Workspace, given: str | None) -> str:
     """--interviewer NAME, else [team] interviewer in tacit.toml, else nobody ("")."""
     name = given if given is not None else ws.config.section("team")["interviewer"]
     return speaker_name(name) if name and name.strip() else ""
-
-
-def rename_speakers(ws: Workspace, session_id: str, mapping: dict[str, str]) -> Transcript:
-    transcript = load_transcript(ws, session_id)
-    unknown = [name for name in mapping if name not in transcript.speakers]
-    if unknown:
-        raise TacitError(
-            f"session {session_id} has no speaker {unknown[0]!r}; "
-            f"its speakers are: {', '.join(transcript.speakers)}"
-        )
-    renamed = transcript.rename_speakers(mapping)
-    save_transcript(ws, session_id, renamed)
-    return renamed
 
 
 def consent_record(text: str | None, expert_name: str) -> dict[str, Any]:
@@ -197,7 +127,7 @@ def import_file(
     )  # fmt: skip
     try:
         copy_file(path, ws.session_dir(session.id) / "imported" / file_name(path, "transcript"))
-        save_transcript(ws, session.id, transcript)
+        transcript_exports.save_with_exports(ws, session.id, transcript)
     except BaseException:
         discard_session(ws, session.id)  # a failed import leaves no half-made session
         raise

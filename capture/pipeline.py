@@ -21,7 +21,8 @@ from tacit.capture.engine import Transcriber
 from tacit.core.errors import MediaError, TacitError
 from tacit.core.fileio import atomic_write, inside
 from tacit.core.workspace import Workspace
-from tacit.records import sessions
+from tacit.records import sessions, transcript_exports
+from tacit.records import transcript as transcript_model
 from tacit.records.sessions import Media, Session
 from tacit.records.transcript import Segment, Transcript
 
@@ -255,7 +256,7 @@ def run(
     """
     session = sessions.get(ws, session_id)
     entry = pick_media(session, media_file)
-    if importer.transcript_path(ws, session.id).exists() and not options.force:
+    if transcript_model.path(ws, session.id).exists() and not options.force:
         raise TacitError(
             f"session {session.id} already has a transcript; --force replaces it "
             "(speaker names given with `tacit speakers` stay with the voices they named)"
@@ -291,8 +292,8 @@ def run(
     if plan.diarize and heard:
         yield Progress("finding speakers", plan.pieces[-1][1], checked.scan.decoded_s)
         segments, speakers = find_speakers(path, segments, options, ws)
-    if options.force and importer.transcript_path(ws, session.id).is_file():
-        segments = carry_names(importer.load_transcript(ws, session.id), segments)
+    if options.force and transcript_model.path(ws, session.id).is_file():
+        segments = carry_names(transcript_model.of_session(ws, session.id), segments)
     done_event = _finish(ws, session, entry, transcriber, checked, plan, options, segments,
                          speakers, resumed_at, tuple(dropped))  # fmt: skip
     checkpoint.unlink(missing_ok=True)  # before the last yield: a caller may stop reading at Done
@@ -384,7 +385,7 @@ def _finish(ws, session, entry, transcriber, checked, plan, options, segments, s
         duration=round(checked.scan.decoded_s, 3),
         offset=offset,
     )
-    saved = importer.save_transcript(ws, session.id, transcript)
+    saved = transcript_exports.save_with_exports(ws, session.id, transcript)
     _record_offset(ws, session, entry, offset, source)
     return Done(session.id, saved, transcript, plan.layout, checked.scan.similarity, resumed_at,
                 source, dropped, plan.warnings)  # fmt: skip

@@ -10,10 +10,11 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from tacit.capture import importer
 from tacit.core.errors import TacitError
 from tacit.core.fileio import append_line, atomic_write
 from tacit.core.workspace import Workspace
+from tacit.records import transcript as transcript_model
+from tacit.records import transcript_exports
 from tacit.records.transcript import Transcript
 
 LOG_NAME = "speaker-renames.jsonl"
@@ -25,7 +26,7 @@ def log_path(ws: Workspace, session_id: str) -> Path:
 
 def rename(ws: Workspace, session_id: str, mapping: dict[str, str], merge: bool) -> Transcript:
     """Rename speakers; a name that is already another speaker's needs merge=True."""
-    transcript = importer.load_transcript(ws, session_id)
+    transcript = transcript_model.of_session(ws, session_id)
     present = set(transcript.speakers)
     unknown = [old for old in mapping if old not in present]
     if unknown:
@@ -47,7 +48,7 @@ def rename(ws: Workspace, session_id: str, mapping: dict[str, str], merge: bool)
         if new != old
     ]
     renamed = transcript.rename_speakers(mapping)
-    importer.save_transcript(ws, session_id, renamed)
+    transcript_exports.save_with_exports(ws, session_id, renamed)
     when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     append_line(log_path(ws, session_id), json.dumps({"at": when, "renames": changed}))
     return renamed
@@ -68,7 +69,7 @@ def undo(ws: Workspace, session_id: str) -> tuple[Transcript, list[str]]:
         renames = [(r["from"], r["to"], list(r["segments"])) for r in last["renames"]]
     except (ValueError, KeyError, TypeError):
         raise TacitError(f"{path}: line {len(lines)}: not a rename record") from None
-    transcript = importer.load_transcript(ws, session_id)
+    transcript = transcript_model.of_session(ws, session_id)
     segments = list(transcript.segments)
     for old, new, indices in renames:
         if any(i >= len(segments) or segments[i].speaker != new for i in indices):
@@ -79,6 +80,6 @@ def undo(ws: Workspace, session_id: str) -> tuple[Transcript, list[str]]:
         for i in indices:
             segments[i] = replace(segments[i], speaker=old)
     restored = replace(transcript, segments=tuple(segments))
-    importer.save_transcript(ws, session_id, restored)
+    transcript_exports.save_with_exports(ws, session_id, restored)
     atomic_write(path, "".join(f"{line}\n" for line in lines[:-1]))
     return restored, [f"{new} -> {old}" for old, new, _ in renames]

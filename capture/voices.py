@@ -17,11 +17,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tacit.capture import importer, media
+from tacit.capture import media
 from tacit.core.errors import NotFound, TacitError
 from tacit.core.fileio import atomic_write
 from tacit.core.workspace import Workspace, safe_name
 from tacit.records import experts
+from tacit.records import transcript as transcript_model
 
 FOLDER = "voices"
 MODEL = "resemblyzer 0.1.4 VoiceEncoder (256-d, unit length)"
@@ -98,7 +99,7 @@ def _voice_in(ws: Workspace, source: dict[str, Any]) -> tuple[Any, float]:
     from tacit.capture import diarize
 
     session_id, speaker = source["session"], source["speaker"]
-    transcript = importer.load_transcript(ws, session_id)
+    transcript = transcript_model.of_session(ws, session_id)
     spans = [(s.start, s.end) for s in transcript.segments if s.speaker == speaker]
     if not spans:
         raise TacitError(

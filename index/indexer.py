@@ -263,10 +263,10 @@ def _leave_no_stale_text(ws: Workspace, before, compact: bool, say: Callable) ->
     until Chroma next flushes, and in freed SQLite pages: rebuild the store from the plain
     files (vectors from the cache) in a child that never read it. A change of the redaction
     settings also re-masks the exports beside the records and the question log."""
-    from tacit.records import redaction
+    from tacit.records import derived
 
     if before is not None and before.redaction != _redaction(ws):
-        say(redaction.refresh_derived(ws))
+        say(derived.refresh_derived(ws))
     if compact:
         _checkpoint("compact")
         say(upkeep.vacuum(ws))

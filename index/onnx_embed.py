@@ -239,10 +239,10 @@ def _write_export(path: str, model_id: str, work: Path) -> dict:
     import torch
     from tokenizers import Tokenizer
 
-    from tacit.index.embedder import load_sentence_transformer
+    from tacit.index import torch_model
 
     # the plain ("eager") attention: the pattern ONNX Runtime's optimizer fuses (see _fuse)
-    model = load_sentence_transformer(path, attention="eager")
+    model = torch_model.load(path, attention="eager")
     hf_tokenizer = model.tokenizer
     if not getattr(hf_tokenizer, "is_fast", False):
         raise ExportUnavailable("its tokenizer has no fast (tokenizers) form")
@@ -354,9 +354,9 @@ def _check(path: str, onnx_model: OnnxEmbedder) -> dict:
     batch; raises ExportUnavailable below MIN_COSINE."""
     import numpy as np
 
-    from tacit.index.embedder import load_sentence_transformer
+    from tacit.index import torch_model
 
-    reference = load_sentence_transformer(path).encode(
+    reference = torch_model.load(path).encode(
         list(CHECK_SENTENCES),
         normalize_embeddings=True,
         convert_to_numpy=True,

@@ -64,7 +64,7 @@ def write_session(
     session = sessions.create(ws, expert, kind, label, **fields)
     if turns:
         media_file = session.media[0].file if session.media else ""
-        path = ws.session_dir(session.id) / transcript_module.TRANSCRIPT_NAME
+        path = transcript_module.path(ws, session.id)
         transcript_module.save(path, transcript_from_turns(turns, media_file))
     return session
 

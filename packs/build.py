@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from tacit.ask.answers import Answer, hms
+from tacit.ask.answers import Answer
+from tacit.core import timefmt
 from tacit.core.errors import TacitError
 from tacit.core.workspace import Workspace, safe_name
 from tacit.packs.definition import Item, Pack
@@ -48,7 +49,7 @@ class Quote:
 
     @property
     def time(self) -> str:
-        return hms(self.start) if self.start is not None else ""
+        return timefmt.clock(self.start) if self.start is not None else ""
 
     @property
     def length(self) -> float | None:
@@ -81,7 +82,7 @@ class ObservedStep:
 
     @property
     def time(self) -> str:
-        return hms(self.start) if self.start is not None else ""
+        return timefmt.clock(self.start) if self.start is not None else ""
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ class _Links:
         href = quote(os.path.relpath(target, self.build_dir))
         if seconds is None:
             return href
-        return f"{href}#t={seconds_text(seconds)}"
+        return f"{href}#t={timefmt.media_seconds(seconds)}"
 
     def session_media(self, session: sessions_module.Session, at: float | None):
         """(media seconds, href) for a session time, as the chunker maps it."""
@@ -259,11 +260,6 @@ def _masked(pack: Pack, redact) -> Pack:
     )
 
 
-def seconds_text(seconds: float) -> str:
-    """83.0 -> '83', 83.25 -> '83.2': the #t= of a media link (tenths are plenty to seek)."""
-    return f"{max(seconds, 0.0):.1f}".removesuffix(".0")
-
-
 def _without(answer: Answer, hidden: set[str]) -> Answer:
     """Restricted sessions never appear in a pack, whatever the answerer let through
     (`ask` filters them already; this rule must not hang on one place)."""
@@ -281,7 +277,7 @@ def _relevant(answer: Answer) -> list[Any]:
     """The excerpts that answer the topic: the best one, the one the answer quotes, then only
     those that are relevant on their own (the `ask` threshold, or a part number or code from
     the topic word for word). A topic is not padded with the nearest unrelated passages."""
-    from tacit.ask.answers import content_terms, is_code
+    from tacit.index.terms import content_terms, is_code
 
     codes = [t for t in content_terms(answer.query) if is_code(t)]
     kept = []

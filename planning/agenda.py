@@ -13,16 +13,15 @@ protégé asks it again.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from tacit.core.errors import NotFound, UsageError
 from tacit.core.fileio import append_line
-from tacit.core.workspace import Workspace, safe_name
-from tacit.records import experts, guides, sessions
+from tacit.core.workspace import Workspace
+from tacit.planning import open_questions
+from tacit.records import experts, guides, questions, sessions
 
 COVERED = ("answered", "follow-up")
 
@@ -69,7 +68,7 @@ def agenda(ws: Workspace, slug: str) -> Agenda:
     expert = experts.get(ws, slug)
     held = sorted(sessions.list_all(ws, expert=slug), key=lambda s: s.started)
     asked, unreadable = _asked_questions(ws, slug)
-    closed = closed_ids(ws, slug)
+    closed = open_questions.closed_ids(ws, slug)
     items = [q for q in _open_answers(held) + asked if q.id not in closed]
     sections = [
         s for s in _open_sections(ws, held, _planned_guide(ws, expert)) if s.id not in closed
@@ -82,32 +81,6 @@ def agenda(ws: Workspace, slug: str) -> Agenda:
         unreadable_log_lines=unreadable,
         closed=len(closed),
     )
-
-
-def marks_path(ws: Workspace, slug: str) -> Path:
-    return ws.experts_dir / f"{safe_name(slug, 'expert slug')}.agenda.jsonl"
-
-
-def asked_id(question: str) -> str:
-    """The same question, however spaced or capitalised, has the same id."""
-    key = " ".join(question.lower().split())
-    return "ask-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-
-
-def closed_ids(ws: Workspace, slug: str) -> set[str]:
-    """Ids marked done or dismissed for this expert (lines cut by a crash are skipped)."""
-    path = marks_path(ws, slug)
-    if not path.is_file():
-        return set()
-    found = set()
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            found.add(entry["id"])
-    return found
 
 
 def close(ws: Workspace, slug: str, item_id: str, action: str, reason: str = "") -> dict:
@@ -130,7 +103,7 @@ def close(ws: Workspace, slug: str, item_id: str, action: str, reason: str = "")
         "item": titles[item_id],
         "reason": reason,
     }
-    append_line(marks_path(ws, slug), json.dumps(entry, ensure_ascii=False))
+    append_line(open_questions.marks_path(ws, slug), json.dumps(entry, ensure_ascii=False))
     return entry
 
 
@@ -167,20 +140,10 @@ def _open_answers(held: list[sessions.Session]) -> list[OpenQuestion]:
 
 
 def _asked_questions(ws: Workspace, slug: str) -> tuple[list[OpenQuestion], int]:
-    path = ws.questions_log
-    if not path.is_file():
-        return [], 0
     merged: dict[str, OpenQuestion] = {}
-    unreadable = 0
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            unreadable += 1
-            continue
-        if not is_open_question(entry):
+    logged, unreadable = questions.entries(ws)
+    for entry in logged:
+        if not open_questions.is_open_question(entry):
             continue
         named = entry.get("experts") or []
         question = str(entry.get("question") or "").strip()
@@ -193,21 +156,10 @@ def _asked_questions(ws: Workspace, slug: str) -> tuple[list[OpenQuestion], int]
             question=earlier.question if earlier else question,
             asked=str(entry.get("time") or ""),
             times_asked=(earlier.times_asked if earlier else 0) + 1,
-            id=asked_id(question),
+            id=open_questions.asked_id(question),
         )
     ordered = sorted(merged.values(), key=lambda q: (-q.times_asked, q.asked))
     return ordered, unreadable
-
-
-def is_open_question(entry: Any) -> bool:
-    """A line of questions.jsonl that should reach an expert: not captured, with content
-    words and no chat command (older lines, written before `open_question`, are checked too)."""
-    from tacit.index.terms import worth_an_agenda
-
-    if not isinstance(entry, dict) or entry.get("not_captured") is not True:
-        return False
-    question = str(entry.get("question") or "").strip()
-    return entry.get("open_question") is not False and worth_an_agenda(question)
 
 
 def _open_sections(

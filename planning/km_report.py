@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from tacit.core.fileio import atomic_write
 from tacit.core.htmlrender import escape_md, markdown_to_html, page
 from tacit.core.workspace import Workspace
 from tacit.planning import risk
+from tacit.records import questions
 
 
 @dataclass(frozen=True)
@@ -24,22 +24,9 @@ class Demand:
 
 
 def protege_demand(ws: Workspace) -> Demand:
-    asked = answered = 0
-    missing: list[str] = []
-    if ws.questions_log.is_file():
-        for line in ws.questions_log.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(entry, dict):
-                continue
-            asked += 1
-            if entry.get("not_captured"):
-                missing.append(str(entry.get("question", "")))
-            else:
-                answered += 1
-    return Demand(asked, answered, tuple(missing))
+    logged, _ = questions.entries(ws)
+    missing = [str(entry.get("question", "")) for entry in logged if entry.get("not_captured")]
+    return Demand(len(logged), len(logged) - len(missing), tuple(missing))
 
 
 def _pack_lines(ws: Workspace) -> list[str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from tacit.core.config import Config
 from tacit.core.errors import TacitError
 from tacit.core.workspace import Workspace
+from tacit.planning import open_questions as still_open
 from tacit.records import experts as experts_module
+from tacit.records import questions
 from tacit.records import sessions as sessions_module
 from tacit.records import transcript as transcript_model
 from tacit.records.experts import Expert
@@ -125,19 +126,8 @@ def band(score: int, config: Config) -> str:
 
 def not_captured_questions(ws: Workspace) -> list[dict]:
     """Protégé questions the KB could not answer, from questions.jsonl (bad lines skipped)."""
-    from tacit.planning import agenda
 
-    if not ws.questions_log.is_file():
-        return []
-    found = []
-    for line in ws.questions_log.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut by a crash must not hide the rest
-        if agenda.is_open_question(entry):
-            found.append(entry)
-    return found
+    return [entry for entry in questions.entries(ws)[0] if still_open.is_open_question(entry)]
 
 
 def _session_text(ws: Workspace, session: Session) -> str:
@@ -147,14 +137,14 @@ def _session_text(ws: Workspace, session: Session) -> str:
     parts += [f"{s.action} {s.key_point} {s.reason}" for s in session.steps]
     if session.notes.strip():
         parts.append(session.notes)
-    path = ws.session_dir(session.id) / transcript_model.TRANSCRIPT_NAME
+    path = transcript_model.path(ws, session.id)
     if path.is_file():
         parts += [seg.text for seg in transcript_model.load(path).segments]
     return " ".join(parts).lower()
 
 
 def _recorded_hours(ws: Workspace, session: Session) -> float:
-    path = ws.session_dir(session.id) / transcript_model.TRANSCRIPT_NAME
+    path = transcript_model.path(ws, session.id)
     if not path.is_file():
         return 0.0
     transcript = transcript_model.load(path)
@@ -209,9 +199,8 @@ def coverage(ws: Workspace, expert: Expert, asked: list[dict] | None = None) -> 
         )
         sections_total += len(titles)
         sections_answered += len(answered & set(titles))
-    from tacit.planning import agenda
 
-    closed = agenda.closed_ids(ws, expert.slug)  # done or dismissed on the agenda
+    closed = still_open.closed_ids(ws, expert.slug)  # done or dismissed on the agenda
     open_questions = tuple(
         a.question
         for s in held
@@ -223,7 +212,7 @@ def coverage(ws: Workspace, expert: Expert, asked: list[dict] | None = None) -> 
         str(q["question"])
         for q in asked
         if expert.slug in (q.get("experts") or [])
-        and agenda.asked_id(str(q["question"])) not in closed
+        and still_open.asked_id(str(q["question"])) not in closed
     )
     from tacit.index import lexical
 

@@ -11,7 +11,8 @@ from tacit.admin import pending
 from tacit.core import workspace
 from tacit.core.errors import UsageError
 from tacit.core.output import message, out, print_json
-from tacit.records import redaction
+from tacit.privacy import originals
+from tacit.records import consent, redaction
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
@@ -26,7 +27,7 @@ def redact_command(
     """Show (--preview) or apply redaction to a session's plain files."""
     ws = workspace.current()
     if preview:
-        findings = redaction.preview(ws, session_id)
+        findings = originals.preview(ws, session_id)
         if as_json:
             print_json([f.__dict__ for f in findings])
             return
@@ -35,7 +36,7 @@ def redact_command(
         message(f"{len(findings)} matches would be masked in everything derived from {session_id}")
         return
     with pending.writer_lock(ws):
-        count = redaction.redact_originals(ws, session_id)
+        count = originals.redact_originals(ws, session_id)
     message(f"masked {count} matches in the plain files of {session_id}; run `tacit index`")
 
 
@@ -56,7 +57,7 @@ def consent_command(
         raise UsageError("give exactly one of --given-by NAME, --withdraw, --refuse")
     ws = workspace.current()
     with pending.writer_lock(ws):
-        redaction.set_consent(ws, session_id, chosen[0], by=given_by, use=use)
+        consent.set_consent(ws, session_id, chosen[0], by=given_by, use=use)
     if chosen[0] == "withdrawn":
         message(
             f"consent withdrawn for {session_id}; it leaves answers and packs at the next "

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from tacit.core import faults, intents
 from tacit.core.errors import NotFound, TacitError
-from tacit.core.fileio import append_line, atomic_write, refuse_links
+from tacit.core.fileio import append_line, refuse_links
 from tacit.core.workspace import Workspace, safe_name
-from tacit.records import experts, sessions
+from tacit.planning import open_questions
+from tacit.records import experts, questions, sessions
 
 EXPORTS_LOG = "exports.jsonl"  # in a session's folder: exports written inside the KB
 
@@ -136,16 +137,9 @@ def _strings(value: object) -> set[str]:
 
 def _prune_questions(ws: Workspace, cited: set[str], gone: set[str], expert: str | None) -> int:
     """Drop logged questions that cite a forgotten chunk, name the session or the expert."""
-    if not ws.questions_log.is_file():
-        return 0
-    kept, removed = [], 0
-    for line in ws.questions_log.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            kept.append(line)
-            continue
-        entry = entry if isinstance(entry, dict) else {}
+
+    def keep(line: questions.Line) -> str | None:
+        entry = line.entry or {}
         filters = entry.get("filters") if isinstance(entry.get("filters"), dict) else {}
         ids, named = _strings(entry.get("cited")), _strings(entry.get("experts"))
         hit = (
@@ -154,13 +148,9 @@ def _prune_questions(ws: Workspace, cited: set[str], gone: set[str], expert: str
             or str(filters.get("session")) in gone
             or (expert is not None and (expert in named or filters.get("expert") == expert))
         )
-        if hit:
-            removed += 1
-        else:
-            kept.append(line)
-    if removed:
-        atomic_write(ws.questions_log, "".join(f"{line}\n" for line in kept))
-    return removed
+        return None if hit else line.text
+
+    return questions.rewrite(ws, keep)
 
 
 def _remove_builds(ws: Workspace, needles: list[str]) -> tuple[list[str], list[str]]:
@@ -323,9 +313,8 @@ def _carry_out(ws: Workspace, intent: dict) -> ForgetReport:
             refuse_links(path, ws.root)
             path.unlink()
             files += 1
-        from tacit.planning import agenda
 
-        marks = agenda.marks_path(ws, expert)  # their agenda's done/dismissed items
+        marks = open_questions.marks_path(ws, expert)  # their agenda's done/dismissed items
         if marks.is_file():
             refuse_links(marks, ws.root)
             marks.unlink()

@@ -89,3 +89,25 @@ def require_for_recording(consent: dict[str, Any], what: str) -> None:
             f"{consent.get('status', 'not recorded')}; typed notes need none",
             hint="record consent with --consent TEXT, or answer y to the consent question",
         )
+
+
+def set_consent(ws, session_id: str, status: str, by: str | None = None, use: str | None = None):
+    """Record consent given, refused or withdrawn, with who and when."""
+    from tacit.records import sessions
+
+    session = sessions.get(ws, session_id)
+    consent = {
+        "status": status,
+        "when": _now(),
+    }
+    if by:
+        consent["by"] = by
+    if use:
+        consent["use"] = use
+    history = list(session.consent.get("history") or [])
+    previous = {k: v for k, v in session.consent.items() if k != "history"}
+    if previous.get("status") != "not recorded":
+        history.append(previous)
+    if history:
+        consent["history"] = history
+    return sessions.update(ws, session, consent=consent)

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from tacit.core.workspace import slugify
-from tacit.records.guides import (
+from tacit.records.guide_model import (
     DEFAULT_STEPS_SECTION,
     KINDS,
     OPTIONAL,

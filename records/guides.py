@@ -7,9 +7,8 @@ blockquote under a question says why it is asked. Each question's id is
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -17,77 +16,17 @@ import tacit
 from tacit.core.errors import GuideError, NotFound, TacitError
 from tacit.core.fileio import atomic_write
 from tacit.core.workspace import Workspace, safe_name, slugify
-
-KINDS = ("interview", "observation")
-REQUIRED = ("name", "title", "kind", "purpose", "minutes")
-OPTIONAL = ("method", "steps_section", "type")
-DEFAULT_STEPS_SECTION = "steps"
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    message: str
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    number: int
-    text: str
-    why: str = ""
-    probes: tuple[str, ...] = ()
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class Section:
-    slug: str
-    title: str
-    questions: tuple[Question, ...] = ()
-    notes: str = ""  # paragraphs and tables under the heading, shown to the interviewer
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class Guide:
-    name: str
-    title: str
-    kind: str
-    purpose: str = ""
-    minutes: int = 0
-    method: str = ""
-    steps_section: str = ""  # observation guides: the section whose questions prompt each step
-    type: str = ""  # the method it follows (exit-interview, ...): a custom guide says so here
-    intro: str = ""
-    sections: tuple[Section, ...] = ()
-    path: Path | None = None
-    builtin: bool = False
-
-    def questions(self) -> list[tuple[Section, Question]]:
-        """Every question with its section, in order; the steps section's prompts excluded."""
-        return [
-            (section, question)
-            for section in self.sections
-            if section.slug != self.steps_section
-            for question in section.questions
-        ]
-
-    def find(self, qid: str) -> tuple[Section, Question] | None:
-        for section in self.sections:
-            for question in section.questions:
-                if question.id == qid:
-                    return section, question
-        return None
-
-    def section(self, slug: str) -> Section | None:
-        return next((s for s in self.sections if s.slug == slug), None)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["path"] = str(self.path) if self.path else None
-        return data
-
+from tacit.records import guide_parse
+from tacit.records.guide_model import (  # noqa: F401  (guides.Guide and others, for callers)
+    DEFAULT_STEPS_SECTION,
+    KINDS,
+    OPTIONAL,
+    REQUIRED,
+    Guide,
+    Problem,
+    Question,
+    Section,
+)
 
 # ---------------------------------------------------------------- parse, check, load
 
@@ -96,8 +35,6 @@ def parse(
     text: str, path: Path | None = None, builtin: bool = False
 ) -> tuple[Guide | None, list[Problem]]:
     """The guide and every problem found, each with its line number in the file."""
-    from tacit.records import guide_parse  # it imports this module's dataclasses
-
     return guide_parse.parse(text, path, builtin)
 
 

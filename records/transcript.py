@@ -7,10 +7,13 @@ import functools
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tacit.core.errors import TranscriptFormatError
+from tacit.core.errors import NotFound, TranscriptFormatError
 from tacit.core.fileio import atomic_write
+
+if TYPE_CHECKING:
+    from tacit.core.workspace import Workspace
 
 TRANSCRIPT_NAME = "transcript.json"
 
@@ -129,6 +132,25 @@ def load(path: Path) -> Transcript:
         raise TranscriptFormatError(f"{path}: unreadable transcript: not UTF-8 text") from None
     data = validation.load_json(text, str(path), TranscriptFormatError, finite=False)
     return from_json(data, str(path))
+
+
+def path(ws: Workspace, session_id: str) -> Path:
+    """sessions/<id>/transcript.json: the one place that spells where a transcript lives."""
+    return ws.session_dir(session_id) / TRANSCRIPT_NAME
+
+
+def of_session(ws: Workspace, session_id: str) -> Transcript:
+    """A session's transcript; NotFound, with what to run, when it has none yet."""
+    from tacit.records import sessions
+
+    sessions.get(ws, session_id)
+    found = path(ws, session_id)
+    if not found.is_file():
+        raise NotFound(
+            f"session {session_id} has no transcript yet; "
+            f"make one with `tacit transcribe {session_id}` or `tacit import FILE`"
+        )
+    return load(found)
 
 
 def save(path: Path, transcript: Transcript) -> None:

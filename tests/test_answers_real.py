@@ -71,7 +71,7 @@ def built(tmp_path_factory) -> dict:
     session = sessions.create(ws, "maria-lopez", "interview", "boilers")
     segments, started = _segments()
     transcript_model.save(
-        ws.session_dir(session.id) / transcript_model.TRANSCRIPT_NAME,
+        transcript_model.path(ws, session.id),
         transcript_model.Transcript(segments=segments, duration=segments[-1].end),
     )
     followed = Answer("q1", "Chemistry", "How is the chlorine dosed?", NOTE, status="follow-up")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tacit.admin import pending
-from tacit.ask import answers, playback, warm
-from tacit.core import config, workspace
+from tacit.ask import answers, excerpts, playback, warm
+from tacit.core import config, timefmt, workspace
 from tacit.index import terms
 from tacit.records import experts, sessions
 from tacit.records import transcript as transcript_model
@@ -168,7 +168,7 @@ def test_known_passage_comes_back_with_session_speaker_and_times(qa, run):
     result = match[0]
     assert result["speaker"] == "Maria Lopez" and result["expert"] == "maria-lopez"
     session, start = facts["boiler"], result["start"]
-    assert result["citation"] == f"[{session} · Maria Lopez · {answers.hms(start)}]"
+    assert result["citation"] == f"[{session} · Maria Lopez · {timefmt.clock(start)}]"
     path, _, second = result["media"].partition("#t=")
     assert path == f"sessions/{session}/media/interview.wav" and float(second) == start
     assert "strainer" in data["answer"] and result["citation"] in data["answer"]
@@ -400,9 +400,9 @@ def test_citations_parse_back_to_session_and_second(text, expected):
 def test_citation_format_and_bad_times():
     from tacit.core.errors import UsageError
 
-    assert answers.citation("s1", "Maria Lopez", 3723.4) == "[s1 · Maria Lopez · 01:02:03]"
-    assert answers.citation("s1", "Maria Lopez", None) == "[s1 · Maria Lopez]"
-    assert [answers.seconds_text(s) for s in (7200.0, 754.5, 1234567.891)] == [
+    assert excerpts.citation("s1", "Maria Lopez", 3723.4) == "[s1 · Maria Lopez · 01:02:03]"
+    assert excerpts.citation("s1", "Maria Lopez", None) == "[s1 · Maria Lopez]"
+    assert [timefmt.media_seconds(s) for s in (7200.0, 754.5, 1234567.891)] == [
         "7200", "754.5", "1234567.89",
     ]  # fmt: skip
     for bad in ("s1@", "s1@-3", "s1@1:2:3:4", "[s1 · Maria]", ""):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tacit.capture import formats, importer
 from tacit.core.errors import TacitError, TranscriptFormatError
+from tacit.records import transcript_exports
 from tacit.records.transcript import Segment, Transcript
 
 TRANSCRIPTS = Path(__file__).parent / "fixtures" / "transcripts"
@@ -217,7 +218,7 @@ def transcripts(draw):
 @settings(max_examples=150, deadline=None)
 @given(transcripts(), st.sampled_from(["vtt", "srt", "json"]))
 def test_any_transcript_survives_write_then_read(transcript, fmt):
-    written = formats.WRITERS[fmt](transcript)
+    written = transcript_exports.WRITERS[fmt](transcript)
     again = formats.READERS[fmt](written, f"generated.{fmt}")
     assert cues(again) == cues(transcript)
 

@@ -45,7 +45,7 @@ def expert(run):
 
 
 def saved(kb, session_id: str) -> transcript_model.Transcript:
-    return transcript_model.load(importer.transcript_path(kb, session_id))
+    return transcript_model.load(transcript_model.path(kb, session_id))
 
 
 def assert_times_sane(transcript: transcript_model.Transcript) -> None:
@@ -190,7 +190,7 @@ def test_interrupted_transcription_resumes_from_its_checkpoint(kb, expert):
         list(pipeline.run(kb, session.id, first, options))
     checkpoint = json.loads((kb.session_dir(session.id) / importer.CHECKPOINT_NAME).read_text())
     assert sorted(checkpoint["done"]) == ["0"]
-    assert not importer.transcript_path(kb, session.id).exists()
+    assert not transcript_model.path(kb, session.id).exists()
     pieces = checkpoint["pieces"]
     assert len(pieces) == 3 and pieces[0][0] == 0.0
     second = CountingTranscriber(real)

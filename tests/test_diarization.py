@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tacit.capture import diarize, importer, media
+from tacit.capture import diarize, media
 from tacit.records import transcript as transcript_model
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
@@ -48,7 +48,7 @@ def test_a_mono_mix_of_two_voices_gets_two_speakers_with_most_words_right(run, k
     summary = json.loads(result.stdout)
     assert summary["speakers"] == ["SPEAKER_1", "SPEAKER_2"]
     assert summary["speakers_found_by"] == "diarization"
-    saved = transcript_model.load(importer.transcript_path(kb, summary["id"]))
+    saved = transcript_model.load(transcript_model.path(kb, summary["id"]))
     groups = _sentences(saved)
     assert len(groups) == 4, groups
     assert _words_right(groups) >= WORDS_RIGHT_BOUND, groups
@@ -207,12 +207,12 @@ def test_a_named_voice_is_known_in_a_later_recording_and_a_stranger_is_not(run, 
     # the same voice in another recording (vocabulary.ogg): named, with its similarity
     later = _transcribe(run, AUDIO / "vocabulary.ogg", "--expert", "maria-lopez")
     assert later["speakers"] == ["Maria Lopez"], later
-    found = transcript_model.load(importer.transcript_path(kb, later["id"])).settings["speakers"]
+    found = transcript_model.load(transcript_model.path(kb, later["id"])).settings["speakers"]
     assert found["voices"][0]["similarity"] >= voices.MATCH_FROM
     # a voice heard nowhere before stays anonymous, its best similarity shown
     stranger = _transcribe(run, AUDIO / "stranger.ogg", "--expert", "maria-lopez")
     assert stranger["speakers"] == ["SPEAKER_1"], stranger
-    found = transcript_model.load(importer.transcript_path(kb, stranger["id"])).settings
+    found = transcript_model.load(transcript_model.path(kb, stranger["id"])).settings
     match = found["speakers"]["voices"][0]
     assert match["similarity"] < voices.MATCH_FROM and match["named"] is False
     # a rename survives transcribe --force (the voice it named keeps the name)

@@ -61,7 +61,7 @@ def test_sigkill_during_transcription_then_rerun_finishes(kb, run):
     child.wait()
     assert child.returncode == -signal.SIGKILL
     _every_file_parses(kb.root)
-    assert not importer.transcript_path(kb, session.id).exists()
+    assert not tr.path(kb, session.id).exists()
     assert sessions.get(kb, session.id).media  # the recording it was given is still there
 
     again = subprocess.run(
@@ -72,7 +72,7 @@ def test_sigkill_during_transcription_then_rerun_finishes(kb, run):
         check=True,
     )
     assert "finished" in again.stdout
-    transcript = tr.load(importer.transcript_path(kb, session.id))
+    transcript = tr.load(tr.path(kb, session.id))
     assert transcript.segments and not checkpoint.exists()
     _every_file_parses(kb.root)
 

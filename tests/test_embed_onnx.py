@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tacit.core import config, model_paths, workspace
-from tacit.index import embedder, onnx_embed
+from tacit.index import embedder, onnx_embed, torch_model
 from tacit.records import experts, sessions
 from tacit.records import transcript as transcript_model
 
@@ -68,7 +68,7 @@ def _build(root: Path) -> None:
     transcript = transcript_model.Transcript(
         segments=tuple(segments), media_file="", duration=segments[-1].end
     )
-    transcript_model.save(ws.session_dir(session.id) / transcript_model.TRANSCRIPT_NAME, transcript)
+    transcript_model.save(transcript_model.path(ws, session.id), transcript)
     indexer.run(ws)
 
 
@@ -80,7 +80,7 @@ def built(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(model_paths.CACHE_ENV, str(cache))
         patch.delenv(embedder.RUNTIME_ENV, raising=False)
-        embedder._ONNX.clear()  # a session other tests loaded would stand in for the export
+        embedder._onnx_embedder.cache_clear()  # another test's session would stand in for it
         _build(kb_root)
     return kb_root, cache
 
@@ -94,7 +94,7 @@ def qa(built, tmp_path, monkeypatch):
     monkeypatch.setenv("TACIT_KB", str(root))
     monkeypatch.setenv(model_paths.CACHE_ENV, str(cache))
     monkeypatch.delenv(embedder.RUNTIME_ENV, raising=False)
-    embedder._ONNX.clear()  # each test loads the export it is given
+    embedder._onnx_embedder.cache_clear()  # each test loads the export it is given
     return workspace.current(), cache
 
 
@@ -137,14 +137,14 @@ def test_onnx_and_pytorch_vectors_agree_on_real_sentences(qa):
     onnx_model = embedder.ModelEmbedder(_model_path(), threads=1)
     onnx_vectors = onnx_model.embed(SENTENCES)
     assert onnx_model.runtime == "onnx"
-    torch_model = embedder.SentenceTransformerEmbedder(_model_path())
-    assert torch_model.model_id == onnx_model.model_id
-    float32 = embedder.load_sentence_transformer(_model_path()).encode(
+    on_torch = embedder.SentenceTransformerEmbedder(_model_path())
+    assert on_torch.model_id == onnx_model.model_id
+    float32 = torch_model.load(_model_path()).encode(
         SENTENCES, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
     )
     assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
     assert (onnx_vectors * float32).sum(axis=1).min() >= 0.9999
-    as_fallback = torch_model.embed(SENTENCES)  # today's PyTorch path (bfloat16 where it can)
+    as_fallback = on_torch.embed(SENTENCES)  # today's PyTorch path (bfloat16 where it can)
     assert (onnx_vectors * as_fallback).sum(axis=1).min() >= 0.9999
     one_by_one = np.vstack([onnx_model.embed([s]) for s in SENTENCES])  # no padding
     assert (one_by_one * onnx_vectors).sum(axis=1).min() >= 0.9999
@@ -232,7 +232,7 @@ def test_export_that_cannot_be_made_falls_back_to_pytorch_in_one_line(
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the model cache should be\n")
     monkeypatch.setenv(model_paths.CACHE_ENV, str(blocked))
-    embedder._ONNX.clear()
+    embedder._onnx_embedder.cache_clear()
     result = run("ask", QUESTION, "--no-log", "--json")
     assert _top(result) == onnx_top  # same index, no rebuild
     (line,) = [x for x in result.stderr.splitlines() if "PyTorch" in x]

@@ -22,6 +22,8 @@ import pytest
 from tacit.admin import doctor
 from tacit.core import intents
 from tacit.index import synthetic
+from tacit.records import transcript as transcript_model
+from tacit.records import transcript_exports
 
 FAKE = {"TACIT_TEST_EMBEDDER": "fake"}
 
@@ -372,13 +374,14 @@ def _bytes_under(folder: Path) -> bytes:
 
 
 def test_a_redaction_term_added_after_indexing_is_hidden_at_once_and_leaves_no_copy(kb, run):
-    from tacit.capture import importer
 
     assert run("expert", "add", "Ben Cole", "--topic", "heron permits").exit_code == 0
     gone = synthetic.write_session(
         kb, "ben-cole", "valves", [("Ben", "The purple heron valve opens after the bell.")]
     )
-    importer.save_transcript(kb, gone.id, importer.load_transcript(kb, gone.id))  # + .vtt, .srt
+    transcript_exports.save_with_exports(
+        kb, gone.id, transcript_model.of_session(kb, gone.id)
+    )  # + .vtt, .srt
     assert run("index").exit_code == 0
     asked = run("ask", "when does the purple heron valve open?", "--json")
     assert "heron valve opens" in asked.stdout.lower()

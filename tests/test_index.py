@@ -116,7 +116,7 @@ def _assert_consistent(ws) -> set[str]:
 
 
 def _edit_turn(ws, session, index: int, text: str) -> None:
-    path = ws.session_dir(session.id) / tr.TRANSCRIPT_NAME
+    path = tr.path(ws, session.id)
     old = tr.load(path)
     segments = list(old.segments)
     segments[index] = replace(segments[index], text=text)

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tacit.ask.answers import Answer, Excerpt, Suggestion, citation
+from tacit.ask.answers import Answer
+from tacit.ask.excerpts import Excerpt, Suggestion, citation
 from tacit.packs import build, checkpoints, definition, render
 from tacit.records import sessions
 from tacit.records.sessions import Answer as GuideAnswer

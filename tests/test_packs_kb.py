@@ -14,8 +14,7 @@ from urllib.parse import unquote
 import pytest
 from typer.testing import CliRunner
 
-from tacit.ask.answers import hms
-from tacit.core import workspace
+from tacit.core import timefmt, workspace
 from tacit.index import chunker
 from tacit.records import experts, sessions
 from tacit.records import transcript as tr
@@ -223,7 +222,7 @@ def test_each_topic_cites_excerpts_with_correct_times_and_working_media_links(re
         assert session.id in first_quote, (key, block)
         when, href = LINK.search(first_quote).groups()
         # the quote starts where its first sentence is said: the time cited and the second linked
-        assert when == hms(question_at)
+        assert when == timefmt.clock(question_at)
         path, _, fragment = href.partition("#")
         assert fragment == f"t={question_at:g}"
         target = (real_kb["build"] / unquote(path)).resolve()
@@ -278,7 +277,7 @@ def test_practice_tasks_carry_the_observed_steps_with_their_seconds(real_kb):
     assert len(steps) == 3 and "**← practise this**" in steps[1]
     for step, seconds in zip(steps, (5, 15, 25), strict=True):  # session time - 5 s offset
         when, href = LINK.search(step).groups()
-        assert when == hms(seconds)
+        assert when == timefmt.clock(seconds)
         assert href == f"../../../sessions/{bleed}/media/bleed.mp4#t={seconds}"
         assert (real_kb["build"] / href.split("#")[0]).resolve().is_file()
     contacts = text.split("\n## Contacts\n", 1)[1]
@@ -368,7 +367,6 @@ def test_mentor_report_after_a_real_build(real_kb, run):
 
 def test_each_topic_shows_the_answer_and_citation_ask_gives(real_kb, run):
     from tacit.core.htmlrender import escape_md
-    from tacit.packs.build import seconds_text
 
     text = (real_kb["build"] / "pack.md").read_text()
     for key in ("restart", "alarms", "newcomer", "worst"):
@@ -384,5 +382,5 @@ def test_each_topic_shows_the_answer_and_citation_ask_gives(real_kb, run):
         if source["media"]:
             play = re.search(r"\(\[play [\d:]+\]\(<([^>]+)>\)\)$", line)
             assert play, line
-            assert play.group(1).endswith(f"#t={seconds_text(source['start'])}")
+            assert play.group(1).endswith(f"#t={timefmt.media_seconds(source['start'])}")
             assert source["session"] in play.group(1)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tacit.ask import excerpts
 from tacit.planning import risk
 from tacit.records import guides, sessions
 from tacit.records.sessions import Answer
@@ -186,7 +187,7 @@ def test_junk_questions_do_not_reach_the_agenda(kb, run):
     from tacit.ask import answers as answers_core
 
     assert run("expert", "add", "Ana Soon").exit_code == 0
-    suggestion = answers_core.Suggestion("ana-soon", "Ana Soon", "", "topic")
+    suggestion = excerpts.Suggestion("ana-soon", "Ana Soon", "", "topic")
     for question in ("and what should I not do?", ";quit", "expert ana", "Where is the flare key?"):
         answer = answers_core.Answer(question, "", True, (), experts=(suggestion,))
         answers_core.log_question(kb, answer)

@@ -19,7 +19,7 @@ from tacit.core import workspace
 from tacit.index import chunker, indexer, lexical, manifest, store
 from tacit.index.embedder import FakeEmbedder
 from tacit.privacy import forget
-from tacit.records import experts, redaction, sessions
+from tacit.records import consent, experts, sessions
 from tacit.records import transcript as tr
 from tacit.records.sessions import Answer
 
@@ -126,7 +126,7 @@ class KnowledgeBase(RuleBasedStateMachine):
     @rule(session_id=sessions_made)
     def withdraw_consent(self, session_id):
         if self.ws.session_dir(session_id).exists():
-            redaction.set_consent(self.ws, session_id, "withdrawn")
+            consent.set_consent(self.ws, session_id, "withdrawn")
 
     @rule()
     def index(self):

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from tacit.admin import pending
 from tacit.capture import audio, formats
-from tacit.core import fileio, validation, workspace
+from tacit.core import fileio, timefmt, validation, workspace
 from tacit.core.errors import TacitError
-from tacit.records import experts, sessions
+from tacit.records import experts, sessions, transcript_exports
 from tacit.records.transcript import Segment, Transcript
 
 from .conftest import FIXTURES, need
@@ -168,7 +168,7 @@ def test_every_transcript_tacit_writes_it_reads_back(rows, fmt):
     segments = tuple(
         Segment(round(s, 3), round(s + d, 3), speaker, text) for s, d, speaker, text in rows
     )
-    written = formats.WRITERS[fmt](Transcript(segments=segments))
+    written = transcript_exports.WRITERS[fmt](Transcript(segments=segments))
     try:
         back = formats.READERS[fmt](written, f"export.{fmt}")
     except TacitError as exc:
@@ -183,7 +183,7 @@ def test_every_transcript_tacit_writes_it_reads_back(rows, fmt):
 def test_writers_refuse_times_they_could_not_read_back():
     for bad in (-1.0, float("nan"), float("inf"), 1e308):
         with pytest.raises(TacitError, match="cannot write the time"):
-            formats.clock(bad)
+            timefmt.cue(bad)
 
 
 # ---------------------------------------------------------------- records

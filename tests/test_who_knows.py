@@ -46,7 +46,7 @@ def _session(ws, expert: str, label: str, turns, restricted: bool = False) -> st
         segments.append(transcript_model.Segment(clock, clock + length, speaker, text))
         clock += length + 1.0
     transcript = transcript_model.Transcript(segments=tuple(segments), duration=clock)
-    path = ws.session_dir(session.id) / transcript_model.TRANSCRIPT_NAME
+    path = transcript_model.path(ws, session.id)
     transcript_model.save(path, transcript)
     return session.id
 
