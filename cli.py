@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from tacit import __version__
 from tacit.core import workspace
 from tacit.core.errors import TacitError
+from tacit.options import JSON
 
 _debug = False
 
@@ -79,7 +80,7 @@ def init(
 
 
 @app.command()
-def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def doctor(as_json: bool = JSON) -> None:
     """Check Python, models, audio decoding, the vector store, disk and the KB's files."""
     from tacit.admin import doctor as doctor_core
     from tacit.core.errors import NotAKnowledgeBase

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tacit.core.output import err, print_json
+from tacit.options import JSON
 
 models_app = typer.Typer(help="The models tacit runs: make their fast forms ahead of time.")
 
@@ -12,7 +13,7 @@ models_app = typer.Typer(help="The models tacit runs: make their fast forms ahea
 @models_app.command("prepare")
 def prepare(
     force: bool = typer.Option(False, "--force", help="Make it again even if it is there."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON,
 ) -> None:
     """Make the ONNX form of the embedding model (once per model; `ask` then starts without
     torch), checked against the PyTorch vectors. Kept in the user model cache ($TACIT_MODELS)."""

@@ -12,11 +12,8 @@ from tacit.ask import warm
 from tacit.core import timefmt, workspace
 from tacit.core.errors import UsageError
 from tacit.core.output import clean, err, message, out, print_json, print_json_line, table
+from tacit.options import EXPERT_FILTER, JSON, KIND_FILTER, SESSION_FILTER
 
-JSON = typer.Option(False, "--json", help="Print JSON.")
-EXPERT = typer.Option(None, "--expert", help="Only this expert's sessions (slug).")
-KIND = typer.Option(None, "--kind", help="Only interview or observation sessions.")
-SESSION = typer.Option(None, "--session", help="Only this session (id).")
 K = typer.Option(5, "-k", help="How many excerpts to show.")
 RESTRICTED = typer.Option(
     False, "--include-restricted", help="Also search sessions marked restricted."
@@ -45,9 +42,9 @@ def _filters(
 
 def ask(
     question: str = typer.Argument(None, help="The question, in your own words."),
-    expert: str = EXPERT,
-    kind: str = KIND,
-    session: str = SESSION,
+    expert: str = EXPERT_FILTER,
+    kind: str = KIND_FILTER,
+    session: str = SESSION_FILTER,
     k: int = K,
     include_restricted: bool = RESTRICTED,
     as_json: bool = JSON,
@@ -149,7 +146,9 @@ def _render_gap(answer: answers_core.Answer, logged: bool) -> None:
 
 def play(
     cited: str = typer.Argument(
-        ..., metavar="CITATION", help="'\\[session · speaker · hh:mm:ss]' or SESSION@hh:mm:ss."
+        ...,
+        metavar="CITATION",
+        help="'\\[session · speaker · hh:mm:ss]' or SESSION@hh:mm:ss.",
     ),
     print_only: bool = typer.Option(False, "--print", help="Print the file and second only."),
     as_json: bool = JSON,
@@ -219,9 +218,9 @@ def who_knows(
 
 
 def chat(
-    expert: str = EXPERT,
-    kind: str = KIND,
-    session: str = SESSION,
+    expert: str = EXPERT_FILTER,
+    kind: str = KIND_FILTER,
+    session: str = SESSION_FILTER,
     k: int = K,
     include_restricted: bool = RESTRICTED,
     no_log: bool = NO_LOG,

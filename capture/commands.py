@@ -10,12 +10,11 @@ import typer
 from tacit.core import workspace
 from tacit.core.errors import TacitError
 from tacit.core.output import message, print_json
+from tacit.options import JSON, SESSION_KIND
 from tacit.records import transcript as transcript_model
 from tacit.records import transcript_exports
 
-JSON = typer.Option(False, "--json", help="Print JSON.")
 EXPERT = typer.Option(None, "--expert", help="The expert's slug (needed for a new session).")
-KIND = typer.Option("interview", "--kind", help="interview or observation.")
 TITLE = typer.Option(None, "--title", help="A title for the new session.")
 CONSENT = typer.Option(None, "--consent", help="Consent given, by whom, for what use.")
 INTERVIEWER = typer.Option(
@@ -29,7 +28,7 @@ INTERVIEWER = typer.Option(
 def transcribe(
     target: str = typer.Argument(..., help="A session id, or a recording (makes a new session)."),
     expert: str = EXPERT,
-    kind: str = KIND,
+    kind: str = SESSION_KIND,
     title: str = TITLE,
     consent: str = CONSENT,
     interviewer: str = INTERVIEWER,
@@ -176,7 +175,7 @@ def _report(done, as_json: bool) -> None:
 def import_transcript(
     file: Path = typer.Argument(..., help="A .vtt, .srt, .txt or .json transcript."),
     expert: str = typer.Option(..., "--expert", help="The expert's slug."),
-    kind: str = KIND,
+    kind: str = SESSION_KIND,
     title: str = TITLE,
     consent: str = CONSENT,
     fmt: str = typer.Option(None, "--format", help="vtt, srt, txt or json (default: from .ext)."),

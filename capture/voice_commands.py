@@ -6,6 +6,7 @@ import typer
 
 from tacit.core import workspace
 from tacit.core.output import message, print_json
+from tacit.options import JSON
 
 voices_app = typer.Typer(
     help="Voice profiles: name a person in later recordings (only with their voice consent).",
@@ -14,7 +15,7 @@ voices_app = typer.Typer(
 
 
 @voices_app.command("list")
-def voices_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def voices_list(as_json: bool = JSON) -> None:
     """List the voice profiles kept in this KB (voices/)."""
     from tacit.capture import voices
     from tacit.core.output import table

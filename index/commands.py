@@ -9,12 +9,11 @@ import typer
 
 from tacit.core import workspace
 from tacit.core.output import err, out, print_json
+from tacit.options import JSON
 
 index_app = typer.Typer(
     help="The search index (chunks, embeddings, Chroma, BM25): a cache rebuilt from the files.",
 )
-
-JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 @contextlib.contextmanager

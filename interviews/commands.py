@@ -10,12 +10,11 @@ import typer
 
 from tacit.core import workspace
 from tacit.core.output import message, out, print_json, table
+from tacit.options import ATTRITION, JSON, LEAVING_ON, ROLE, TEAM
 from tacit.records import experts, sessions
 
 expert_app = typer.Typer(help="Experts: who knows what, and when they leave.", no_args_is_help=True)
 session_app = typer.Typer(help="Sessions: interviews and observations.", no_args_is_help=True)
-
-JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -50,10 +49,10 @@ def _confirm_left(leaving_on: dt.date | None, left: bool) -> None:
 @expert_app.command("add")
 def expert_add(
     name: str = typer.Argument(..., help="Full name, e.g. 'Maria Lopez'."),
-    role: str = typer.Option(None, "--role"),
-    team: str = typer.Option(None, "--team"),
-    leaving_on: str = typer.Option(None, "--leaving-on", help="Date YYYY-MM-DD."),
-    attrition: int = typer.Option(None, "--attrition", help="1-5, when there is no leaving date."),
+    role: str = ROLE,
+    team: str = TEAM,
+    leaving_on: str = LEAVING_ON,
+    attrition: int = ATTRITION,
     position_risk: int = typer.Option(
         None, "--position-risk", help="1-5: how critical and unique."
     ),
@@ -134,10 +133,10 @@ def _voice_line(voice: dict) -> str:
 @expert_app.command("edit")
 def expert_edit(
     slug: str,
-    role: str = typer.Option(None, "--role"),
-    team: str = typer.Option(None, "--team"),
-    leaving_on: str = typer.Option(None, "--leaving-on"),
-    attrition: int = typer.Option(None, "--attrition"),
+    role: str = ROLE,
+    team: str = TEAM,
+    leaving_on: str = LEAVING_ON,
+    attrition: int = ATTRITION,
     position_risk: int = typer.Option(None, "--position-risk"),
     topic: list[str] = typer.Option(None, "--topic", help="Replaces the topics (repeatable)."),
     contact: list[str] = typer.Option(None, "--contact", help="Replaces the contacts."),

@@ -10,14 +10,13 @@ from rich.text import Text
 from tacit.core import workspace
 from tacit.core.errors import GuideError
 from tacit.core.output import clean, message, out, print_json
+from tacit.options import JSON
 from tacit.records import guides
 
 guide_app = typer.Typer(
     help="Guides: the Markdown question lists that interviews and observations follow.",
     no_args_is_help=True,
 )
-
-JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 @guide_app.command("list")

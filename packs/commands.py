@@ -10,13 +10,13 @@ from tacit.admin import pending
 from tacit.core import workspace
 from tacit.core.errors import UsageError
 from tacit.core.output import message, out, print_json, table
+from tacit.options import JSON
 
 pack_app = typer.Typer(
     no_args_is_help=True,
     help="Onboarding packs: learning plans with cited knowledge, practice and checkpoints.",
 )
 
-JSON = typer.Option(False, "--json", help="Print JSON.")
 AS_OF = typer.Option(
     None, "--as-of", help="Judge dates as of this day, YYYY-MM-DD (default: today)."
 )

@@ -7,9 +7,8 @@ import typer
 from tacit.admin import pending
 from tacit.core import workspace
 from tacit.core.output import message, out, print_json
+from tacit.options import JSON
 from tacit.planning import backlog, km_report, risk
-
-JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 def risk_command(as_json: bool = JSON) -> None:

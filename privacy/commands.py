@@ -11,10 +11,9 @@ from tacit.admin import pending
 from tacit.core import workspace
 from tacit.core.errors import UsageError
 from tacit.core.output import message, out, print_json
+from tacit.options import JSON
 from tacit.privacy import originals
 from tacit.records import consent, redaction
-
-JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 def redact_command(
