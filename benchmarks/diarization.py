@@ -45,9 +45,9 @@ def _regions(samples, gap: float = 0.5) -> list[tuple[float, float]]:
 
 def two_voices_truth(path: Path) -> list[tuple[float, float, str]]:
     """Its four sentences alternate voice A, B, A, B (tests/fixtures/make_audio.sh)."""
-    from tacit.capture import media
+    from tacit.capture import decode
 
-    regions = _regions(media.decode(path, 1)[:, 0])
+    regions = _regions(decode.decode(path, 1)[:, 0])
     if len(regions) != 4:
         raise SystemExit(f"{path.name}: expected 4 sentences, found {len(regions)}")
     return [(s, e, "AB"[i % 2]) for i, (s, e) in enumerate(regions)]
@@ -57,9 +57,9 @@ def channel_truth(path: Path) -> list[tuple[float, float, str]]:
     """Each channel's speech is its own speaker's (the fixture has no crosstalk)."""
     import numpy as np
 
-    from tacit.capture import media
+    from tacit.capture import decode
 
-    both = media.decode(path, 2)
+    both = decode.decode(path, 2)
     return [
         (s, e, f"channel {c + 1}")
         for c in (0, 1)
@@ -152,10 +152,10 @@ def bench_one(ws, name: str, path: Path, truth) -> dict:
 
 def warm_up(ws) -> None:
     """Load Whisper, Silero and the voice encoder once, outside the timings."""
-    from tacit.capture import diarize, media
+    from tacit.capture import decode, diarize
 
     transcribe(ws, AUDIO / "vocabulary.ogg")
-    diarize.diarize(media.decode(AUDIO / "two_voices.flac", 1)[:, 0])
+    diarize.diarize(decode.decode(AUDIO / "two_voices.flac", 1)[:, 0])
 
 
 def recordings(with_ami: bool) -> list[tuple[str, Path, list]]:
@@ -197,10 +197,10 @@ def voice_figures() -> None:
     two_voices.flac (A: en-us+m3, B: en-gb+f2): the same voices elsewhere, and other voices."""
     import subprocess
 
-    from tacit.capture import diarize, media
+    from tacit.capture import decode, diarize
 
     truth = two_voices_truth(AUDIO / "two_voices.flac")
-    samples = media.decode(AUDIO / "two_voices.flac", 1)[:, 0]
+    samples = decode.decode(AUDIO / "two_voices.flac", 1)[:, 0]
     profile = {
         who: diarize.voice_of(samples, [(s, e) for s, e, w in truth if w == who]) for who in "AB"
     }
@@ -215,7 +215,7 @@ def voice_figures() -> None:
                            check=True)  # fmt: skip
             heard.append((f"espeak {voice}", out))
         for name, path in heard:
-            result = diarize.diarize(media.decode(path, 1)[:, 0])
+            result = diarize.diarize(decode.decode(path, 1)[:, 0])
             for centroid in result.centroids:
                 a, b = float(centroid @ profile["A"]), float(centroid @ profile["B"])
                 print(f"{name}: speaker to A {a:.3f}, to B {b:.3f}")

@@ -66,14 +66,14 @@ def transcribe(kb: Path, path: Path) -> tuple[float, float, int]:
 
 def unguarded(path: Path) -> tuple[float, int, list[str]]:
     """The model on the whole recording, the guard bypassed: (wall s, segments, texts)."""
-    from tacit.capture import engine, media
+    from tacit.capture import decode, engine
     from tacit.core import config
 
     options = engine.options_from_config(config.default_config())
     model = engine.FasterWhisper(options)
     import numpy as np
 
-    samples = np.concatenate(list(media.decode_blocks(path, 1)))[:, 0]
+    samples = np.concatenate(list(decode.decode_blocks(path, 1)))[:, 0]
     started = time.perf_counter()
     heard = model.transcribe(np.ascontiguousarray(samples), None)
     return time.perf_counter() - started, len(heard), sorted({h.text for h in heard})[:5]

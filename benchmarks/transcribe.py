@@ -296,7 +296,8 @@ def print_rows(rows: list[dict], fixtures: list[Fixture]) -> None:
 
 def channel_figures() -> None:
     """Envelope correlation of two channels, for the auto split threshold (audio.SPLIT_BELOW)."""
-    from tacit.capture import audio, media
+    from tacit.capture import audio
+    from tacit.records import media
 
     stereo, mono = AUDIO / "interview_stereo.m4a", AUDIO / "two_voices.flac"
     variants = {

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tacit.capture import media
+from tacit.capture import decode
+from tacit.records import media
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,7 +82,7 @@ def _loudest_word_db(db: np.ndarray) -> float:
     """The level of the loudest WORD_S of the recording (mean power over the span)."""
     import numpy as np
 
-    span = max(1, min(db.size, round(WORD_S / media.FRAME_S)))
+    span = max(1, min(db.size, round(WORD_S / decode.FRAME_S)))
     power = np.convolve(10.0 ** (db / 10.0), np.ones(span) / span, mode="valid")
     return float(10.0 * np.log10(max(float(power.max()), 1e-12)))
 
@@ -106,7 +107,7 @@ def silence_threshold(db: np.ndarray) -> float:
 
 def _frame_power(samples: np.ndarray) -> np.ndarray:
     """(n, ch) samples, n a multiple of FRAME -> (frames, ch) mean power."""
-    frames = samples.reshape(-1, media.FRAME, samples.shape[1])
+    frames = samples.reshape(-1, decode.FRAME, samples.shape[1])
     return (frames.astype("float64") ** 2).mean(axis=1)
 
 
@@ -130,15 +131,15 @@ def scan(found: media.Probe) -> Scan:
     errors: list[str] = []
     powers, mixes, carry = [], [], np.zeros((0, channels), dtype=np.float32)
     total = 0
-    for block in media.decode_blocks(found.path, channels, errors):
+    for block in decode.decode_blocks(found.path, channels, errors):
         total += len(block)
         data = np.concatenate([carry, block]) if len(carry) else block
-        usable = len(data) - len(data) % media.FRAME
+        usable = len(data) - len(data) % decode.FRAME
         powers.append(_frame_power(data[:usable]))
         mixes.append(_frame_power(data[:usable].mean(axis=1, keepdims=True))[:, 0])
         carry = data[usable:]
     if len(carry):
-        padded = np.zeros((media.FRAME, channels), dtype=np.float32)
+        padded = np.zeros((decode.FRAME, channels), dtype=np.float32)
         padded[: len(carry)] = carry
         powers.append(_frame_power(padded))
         mixes.append(_frame_power(padded.mean(axis=1, keepdims=True))[:, 0])
@@ -146,7 +147,7 @@ def scan(found: media.Probe) -> Scan:
     mix = np.concatenate(mixes) if mixes else np.zeros(0)
     levels = tuple(_levels(to_db(power[:, c])) for c in range(channels))
     return Scan(
-        decoded_s=total / media.SAMPLE_RATE,
+        decoded_s=total / decode.SAMPLE_RATE,
         channels=levels,
         mix=_levels(to_db(mix)),
         similarity=envelope_similarity(power),
@@ -171,18 +172,18 @@ def regions(active: np.ndarray, start_s: float, end_s: float) -> list[tuple[floa
     LONG_SILENCE_S, padded by PAD_S and clipped to the window. Empty when all is silent."""
     import numpy as np
 
-    lo, hi = int(start_s / media.FRAME_S), int(np.ceil(end_s / media.FRAME_S))
+    lo, hi = int(start_s / decode.FRAME_S), int(np.ceil(end_s / decode.FRAME_S))
     window = active[lo:hi]
     if window.size == 0 or not window.any():
         return []
     idx = np.flatnonzero(window)
-    breaks = np.flatnonzero(np.diff(idx) * media.FRAME_S >= LONG_SILENCE_S)
+    breaks = np.flatnonzero(np.diff(idx) * decode.FRAME_S >= LONG_SILENCE_S)
     firsts = np.concatenate([[idx[0]], idx[breaks + 1]])
     lasts = np.concatenate([idx[breaks], [idx[-1]]])
     found = []
     for first, last in zip(firsts, lasts, strict=True):
-        begin = max(start_s, start_s + first * media.FRAME_S - PAD_S)
-        end = min(end_s, start_s + (last + 1) * media.FRAME_S + PAD_S)
+        begin = max(start_s, start_s + first * decode.FRAME_S - PAD_S)
+        end = min(end_s, start_s + (last + 1) * decode.FRAME_S + PAD_S)
         found.append((round(float(begin), 3), round(float(end), 3)))
     return found
 
@@ -204,13 +205,13 @@ def plan_pieces(db: np.ndarray, duration: float, piece_s: float) -> list[tuple[f
     import numpy as np
 
     pieces, start = [], 0.0
-    smooth = max(1, int(0.5 / media.FRAME_S))
+    smooth = max(1, int(0.5 / decode.FRAME_S))
     quiet = np.convolve(db, np.ones(smooth) / smooth, mode="same") if db.size else db
     while duration - start > piece_s * 1.25:
-        lo = int((start + 0.75 * piece_s) / media.FRAME_S)
-        hi = int((start + piece_s) / media.FRAME_S)
+        lo = int((start + 0.75 * piece_s) / decode.FRAME_S)
+        hi = int((start + piece_s) / decode.FRAME_S)
         window = quiet[lo:hi]
-        cut = (lo + int(np.argmin(window))) * media.FRAME_S if window.size else start + piece_s
+        cut = (lo + int(np.argmin(window))) * decode.FRAME_S if window.size else start + piece_s
         pieces.append((round(start, 3), round(cut, 3)))
         start = cut
     pieces.append((round(start, 3), round(duration, 3)))
@@ -222,13 +223,13 @@ def trim(start: float, end: float, active: np.ndarray) -> tuple[float, float] | 
     holds no active frame at all: nothing was said there."""
     import numpy as np
 
-    lo = max(0, int(start / media.FRAME_S))
-    hi = max(lo + 1, int(np.ceil(end / media.FRAME_S)))
+    lo = max(0, int(start / decode.FRAME_S))
+    hi = max(lo + 1, int(np.ceil(end / decode.FRAME_S)))
     span = np.flatnonzero(active[lo:hi])
     if span.size == 0:
         return None
-    first = (lo + span[0]) * media.FRAME_S - PAD_S / 2
-    last = (lo + span[-1] + 1) * media.FRAME_S + PAD_S / 2
+    first = (lo + span[0]) * decode.FRAME_S - PAD_S / 2
+    last = (lo + span[-1] + 1) * decode.FRAME_S + PAD_S / 2
     return float(max(start, first)), float(min(end, last))
 
 

@@ -11,8 +11,8 @@ from tacit.core import workspace
 from tacit.core.errors import TacitError
 from tacit.core.output import message, print_json
 from tacit.options import JSON, SESSION_KIND
+from tacit.records import sessions, transcript_exports
 from tacit.records import transcript as transcript_model
-from tacit.records import transcript_exports
 
 EXPERT = typer.Option(None, "--expert", help="The expert's slug (needed for a new session).")
 TITLE = typer.Option(None, "--title", help="A title for the new session.")
@@ -66,7 +66,7 @@ def transcribe(
     as_json: bool = JSON,
 ) -> None:
     """Transcribe a recording: timestamped, speaker-labelled text with word timings."""
-    from tacit.capture import importer, pipeline
+    from tacit.capture import pipeline
     from tacit.capture import transcribe as core
 
     request = core.Request(
@@ -83,7 +83,7 @@ def transcribe(
         run=pipeline.RunOptions(
             channels=channels,
             offset=offset,
-            speakers=tuple(importer.speaker_name(name) for name in speaker or ()),
+            speakers=tuple(sessions.speaker_name(name) for name in speaker or ()),
             partial=partial,
             force=force,
             diarize=diarize,
@@ -245,7 +245,7 @@ def speakers(
     as_json: bool = JSON,
 ) -> None:
     """List a transcript's speakers, or rename them (transcript and exports rewritten)."""
-    from tacit.capture import importer, renames
+    from tacit.capture import renames
     from tacit.core.errors import UsageError
     from tacit.core.output import table
 
@@ -253,7 +253,7 @@ def speakers(
     if rename and undo:
         raise UsageError("give --rename or --undo, not both")
     if rename:
-        mapping = importer.parse_renames(rename)
+        mapping = renames.parse_renames(rename)
         with workspace.records_lock(ws):
             transcript = renames.rename(ws, session_id, mapping, merge=merge)
         message(", ".join(f"{old} -> {new}" for old, new in mapping.items()))

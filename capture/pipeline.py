@@ -7,7 +7,6 @@ interrupted run (Ctrl-C, a crash, a reboot) resumes at the piece where it stoppe
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
@@ -16,12 +15,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tacit.capture import audio, cleanup, importer, media
+from tacit.capture import audio, cleanup, decode, importer
 from tacit.capture.engine import Transcriber
 from tacit.core.errors import MediaError, TacitError
 from tacit.core.fileio import atomic_write, inside
 from tacit.core.workspace import Workspace
-from tacit.records import sessions, transcript_exports
+from tacit.records import media, sessions, transcript_exports
 from tacit.records import transcript as transcript_model
 from tacit.records.sessions import Media, Session
 from tacit.records.transcript import Segment, Transcript
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 CHANNEL_MODES = ("auto", "split", "mix")
 DIARIZE_MODES = ("auto", "on", "off")
 PIECE_S = 60.0
-MAX_OFFSET_S = 86400.0  # a creation_time further than a day from the session is a wrong clock
 
 
 @dataclass(frozen=True)
@@ -78,23 +76,6 @@ class Done:
     offset_source: str  # given | creation_time | session | default
     dropped: tuple[cleanup.Dropped, ...]
     warnings: tuple[str, ...]
-
-
-def media_offset(session: Session, found: media.Probe, given: float | None) -> tuple[float, str]:
-    """Where the recording starts relative to the session, and how we know (offset_source)."""
-    if given is not None:
-        return float(given), "given"
-    if found.creation_time is not None and session.started:
-        try:
-            started = dt.datetime.fromisoformat(session.started)
-        except ValueError:
-            return 0.0, "default"
-        if started.tzinfo is None:
-            started = started.astimezone()
-        offset = (found.creation_time - started).total_seconds()
-        if abs(offset) <= MAX_OFFSET_S:
-            return round(offset, 3), "creation_time"
-    return 0.0, "default"
 
 
 def layout_for(mode: str, scan: audio.Scan) -> str:
@@ -148,10 +129,10 @@ def _piece_audio(path: Path, channels: int, pieces: list[tuple[float, float]]) -
     """The samples (n, channels) of each piece in turn, from one streaming decode."""
     import numpy as np
 
-    blocks = media.decode_blocks(path, channels)
+    blocks = decode.decode_blocks(path, channels)
     buffer, buffer_at = np.zeros((0, channels), dtype=np.float32), 0
     for start, end in pieces:
-        lo, hi = round(start * media.SAMPLE_RATE), round(end * media.SAMPLE_RATE)
+        lo, hi = round(start * decode.SAMPLE_RATE), round(end * decode.SAMPLE_RATE)
         while buffer_at + len(buffer) < hi:
             block = next(blocks, None)
             if block is None:
@@ -204,7 +185,7 @@ def check(path: Path, partial: bool = False) -> Checked:
     found = media.probe(path)
     scan = audio.scan(found)
     try:
-        media.check_complete(found, scan.decoded_s, list(scan.errors))
+        decode.check_complete(found, scan.decoded_s, list(scan.errors))
     except MediaError as exc:
         if not partial:
             raise
@@ -310,7 +291,7 @@ def find_speakers(
     """
     from tacit.capture import diarize, voices
 
-    samples = media.decode(path, 1)[:, 0]
+    samples = decode.decode(path, 1)[:, 0]
     result = diarize.diarize(samples, options.num_speakers)
     count = max(1, result.count)
     known = voices.recognize(ws, result.centroids) if ws is not None else []
@@ -367,7 +348,9 @@ def _finish(ws, session, entry, transcriber, checked, plan, options, segments, s
     if options.offset is None and entry.offset_source in ("given", "session"):
         offset, source = entry.offset, entry.offset_source  # known when the media was added
     else:
-        offset, source = media_offset(session, checked.probe, options.offset)
+        offset, source = media.offset(
+            media.session_start(session), checked.probe.creation_time, options.offset
+        )
     settings = {
         **transcriber.settings,
         "channels": plan.layout,
@@ -386,7 +369,7 @@ def _finish(ws, session, entry, transcriber, checked, plan, options, segments, s
         offset=offset,
     )
     saved = transcript_exports.save_with_exports(ws, session.id, transcript)
-    _record_offset(ws, session, entry, offset, source)
+    media.with_offset(ws, session.id, entry.file, (offset, source))
     return Done(session.id, saved, transcript, plan.layout, checked.scan.similarity, resumed_at,
                 source, dropped, plan.warnings)  # fmt: skip
 
@@ -407,17 +390,6 @@ def _save_checkpoint(ws: Workspace, session_id: str, path: Path, key: str, piece
         "done": {str(i): segs for i, segs in sorted(done.items())},
     }
     atomic_write(path, json.dumps(data, ensure_ascii=False))
-
-
-def _record_offset(
-    ws: Workspace, session: Session, entry: Media, offset: float, source: str
-) -> None:
-    fresh = sessions.get(ws, session.id)
-    media_list = tuple(
-        replace(m, offset=offset, offset_source=source) if m.file == entry.file else m
-        for m in fresh.media
-    )
-    sessions.update(ws, fresh, media=media_list)
 
 
 def pick_media(session: Session, name: str | None) -> Media:

@@ -13,11 +13,23 @@ from pathlib import Path
 from tacit.core.errors import TacitError
 from tacit.core.fileio import append_line, atomic_write
 from tacit.core.workspace import Workspace
+from tacit.records import sessions, transcript_exports
 from tacit.records import transcript as transcript_model
-from tacit.records import transcript_exports
 from tacit.records.transcript import Transcript
 
 LOG_NAME = "speaker-renames.jsonl"
+
+
+def parse_renames(items: list[str]) -> dict[str, str]:
+    """['SPEAKER_1=Maria Lopez'] -> {'SPEAKER_1': 'Maria Lopez'}; names must survive every
+    export format (VTT voice tags, 'Name: text' lines), so ':', '<' and '>' are refused."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise TacitError(f'--rename wants OLD=NEW, e.g. SPEAKER_1="Maria Lopez"; got {item!r}')
+        mapping[old.strip()] = sessions.speaker_name(new)
+    return mapping
 
 
 def log_path(ws: Workspace, session_id: str) -> Path:

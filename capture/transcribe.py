@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tacit.capture import engine, importer, media, pipeline
+from tacit.capture import engine, importer, pipeline
 from tacit.core.errors import TacitError
 from tacit.core.workspace import Workspace
-from tacit.records import sessions
-from tacit.records.sessions import Media, Session
+from tacit.records import media, sessions
+from tacit.records.sessions import Session
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _new_session_for(
     checked = pipeline.check(path, request.run.partial)  # refused before any session exists
     pipeline.plan_for(checked, request.run)  # and so are options that do not fit it
     digest = sessions.sha256_of(path)
-    existing = importer.session_with_media(ws, digest)
+    existing = media.session_with(ws, digest)
     if existing is not None:
         raise TacitError(
             f"this recording is already in session {existing.id}; "
@@ -68,7 +68,7 @@ def _new_session_for(
     offset = request.run.offset if request.run.offset is not None else 0.0
     source = "given" if request.run.offset is not None else "session"
     try:
-        session = importer.attach_media(ws, session, path, Media("", "", offset, source))
+        session = media.attach(ws, session, path, (offset, source))
     except BaseException:
         importer.discard_session(ws, session.id)  # no recording copied: no session either
         raise
@@ -79,7 +79,7 @@ def _attach(ws: Workspace, session: Session, path: Path, request: Request):
     checked = pipeline.check(path, request.run.partial)
     offset = request.run.offset if request.run.offset is not None else 0.0
     source = "given" if request.run.offset is not None else "default"
-    return importer.attach_media(ws, session, path, Media("", "", offset, source)), checked
+    return media.attach(ws, session, path, (offset, source)), checked
 
 
 def resolve(ws: Workspace, request: Request) -> Started:
@@ -94,7 +94,7 @@ def resolve(ws: Workspace, request: Request) -> Started:
         return Started(session.id, True, session.media[-1].file, checked)
     session = sessions.get(ws, target)
     if request.interviewer is not None:
-        interviewer = importer.interviewer_for(ws, request.interviewer)
+        interviewer = sessions.interviewer_for(ws, request.interviewer)
         session = sessions.update(ws, session, interviewer=interviewer)
     if request.media is not None:
         session, checked = _attach(ws, session, Path(request.media).expanduser(), request)
@@ -118,7 +118,7 @@ def transcribe(
     if request.run.channels not in pipeline.CHANNEL_MODES:
         raise TacitError(f"--channels must be auto, split or mix, not {request.run.channels!r}")
     if request.interviewer is not None:
-        importer.interviewer_for(ws, request.interviewer)  # a bad name: refused first
+        sessions.interviewer_for(ws, request.interviewer)  # a bad name: refused first
     if transcriber is None:  # model and device are checked before anything is written
         options = engine.options_from_config(
             ws.config, model=request.model, device=request.device, language=request.language

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tacit.capture import media
+from tacit.capture import decode
 from tacit.core.errors import NotFound, TacitError
 from tacit.core.fileio import atomic_write
 from tacit.core.workspace import Workspace, safe_name
@@ -109,7 +109,7 @@ def _voice_in(ws: Workspace, source: dict[str, Any]) -> tuple[Any, float]:
     if not transcript.media_file:
         raise TacitError(f"session {session_id}'s transcript has no recording to hear")
     path = ws.session_dir(session_id) / transcript.media_file
-    samples = media.decode(path, 1)[:, 0]
+    samples = decode.decode(path, 1)[:, 0]
     voice = diarize.voice_of(samples, spans)
     if voice is None:
         raise TacitError(

@@ -9,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tacit.capture import importer, media
 from tacit.core import validation, workspace
 from tacit.core.errors import GuideError, NotFound, TacitError
 from tacit.core.workspace import Workspace
 from tacit.interviews import observe, question_loop, recorder
 from tacit.interviews.question_loop import AnswersFile, Clock, Terminal
 from tacit.records import consent as consent_module
-from tacit.records import experts, guides, sessions
+from tacit.records import experts, guides, media, sessions
 from tacit.records.guides import Guide
 from tacit.records.sessions import Session
 
@@ -79,7 +78,7 @@ def start(ws: Workspace, req: Request, term: Terminal | None) -> Session:
             req.answers, guide, steps_allowed=req.kind == "observation"
         )
         observe.steps_from_file(doc, lambda: 0.0, 1)  # a bad step fails before anything is made
-    interviewer = importer.interviewer_for(ws, req.interviewer)
+    interviewer = sessions.interviewer_for(ws, req.interviewer)
     consent = _consent(req, doc, expert.name, term if doc is None else None)
     _check_recording(consent, req.record, req.recording, doc)
     if req.recording is not None:
@@ -163,8 +162,9 @@ def proceed(
         session = _fix_media(ws, session)
         folder = ws.session_dir(session.id)
         if recording is not None:
-            media = recorder.copy_in(recording, folder, question_loop.started_at(session), offset)
-            session = question_loop.save(ws, session, say, media=session.media + (media,))
+            at = (offset, "given") if offset is not None else None
+            copied = media.copy_in(folder, recording, at, started=question_loop.started_at(session))
+            session = question_loop.save(ws, session, say, media=session.media + (copied,))
         clock = question_loop.clock_for(session)
         if doc is not None:
             return _apply(ws, session, doc, clock)

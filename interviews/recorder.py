@@ -1,4 +1,4 @@
-"""Recordings for a session: capture from the microphone with ffmpeg, or copy a file in.
+"""Recording a session from the microphone with ffmpeg (a file brought in is records/media.py).
 
 Each recording becomes a Media entry whose offset is the number of seconds from the session's
 start to the recording's start, so a note stamped at `at` seconds plays at `at - offset`.
@@ -6,8 +6,6 @@ start to the recording's start, so a note stamped at `at` seconds plays at `at -
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import shutil
 import signal
 import subprocess
@@ -18,11 +16,10 @@ from pathlib import Path
 
 from tacit.core.config import Config
 from tacit.core.errors import MediaError
-from tacit.core.fileio import copy_file, ensure_dir, sha256_of
-from tacit.core.workspace import safe_name, slugify
+from tacit.core.fileio import ensure_dir, sha256_of
+from tacit.records import media
 from tacit.records.sessions import Media
 
-MAX_OFFSET_S = 86400.0  # a creation_time further than a day from the session is a wrong clock
 STOP_WAIT_S = 5.0
 START_WAIT_S = 3.0
 
@@ -54,18 +51,10 @@ class Capture:
     log: Path
 
 
-def free_name(folder: Path, stem: str, suffix: str) -> Path:
-    """folder/stem.suffix, or stem-2, stem-3...: never overwrite a recording."""
-    candidate, n = folder / f"{stem}{suffix}", 2
-    while candidate.exists():
-        candidate, n = folder / f"{stem}-{n}{suffix}", n + 1
-    return candidate
-
-
 def start_capture(session_dir: Path, config: Config, offset: float, log: Path) -> Capture:
     """Start ffmpeg on the configured input; the recording is Ogg/Opus (safe if cut off)."""
     fmt, device = config.recording["input_format"], config.recording["input_device"]
-    path = free_name(ensure_dir(session_dir / "media"), "recording", ".ogg")
+    path = media.free_path(ensure_dir(session_dir / "media"), "recording.ogg")
     # a synthetic lavfi source would be read as fast as possible; -re paces it like a microphone
     pace = ["-re"] if fmt == "lavfi" else []
     command = [_ffmpeg(), "-hide_banner", "-nostats", "-loglevel", "error", *pace]
@@ -90,8 +79,8 @@ def start_capture(session_dir: Path, config: Config, offset: float, log: Path) -
             hint="set [recording] input_format and input_device in tacit.toml",
         )
     relative = path.relative_to(session_dir).as_posix()
-    media = Media(file=relative, sha256="", offset=round(offset, 2), offset_source="session")
-    return Capture(process=process, path=path, media=media, log=log)
+    entry = Media(file=relative, sha256="", offset=round(offset, 2), offset_source="session")
+    return Capture(process=process, path=path, media=entry, log=log)
 
 
 def stop_capture(capture: Capture) -> Media:
@@ -119,52 +108,3 @@ def stop_capture(capture: Capture) -> Media:
         offset=capture.media.offset,
         offset_source=capture.media.offset_source,
     )
-
-
-def probe_start(path: Path) -> dt.datetime | None:
-    """The container's creation_time, when ffprobe can read the file; MediaError when not media."""
-    result = subprocess.run(
-        [_ffmpeg("ffprobe"), "-v", "error", "-print_format", "json", "-show_format", str(path)],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or ["unreadable"])[-1]
-        raise MediaError(f"{path} is not a recording ffmpeg can read: {reason}")
-    tags = json.loads(result.stdout or "{}").get("format", {}).get("tags", {})
-    stamp = {k.lower(): v for k, v in tags.items()}.get("creation_time")
-    if not stamp:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    # a creation_time of 0 (1970) means the muxer had none to write
-    return when if when.year > 1971 else None
-
-
-def copy_in(
-    source: Path, session_dir: Path, session_start: dt.datetime, offset: float | None
-) -> Media:
-    """Copy a recording into media/ (hashed while copying) and work out its offset.
-
-    The offset is the one given, else the container's creation_time minus the session's start,
-    else 0; offset_source says which.
-    """
-    source = Path(source).expanduser()
-    if not source.is_file():
-        raise MediaError(f"no recording file {source}")
-    created = probe_start(source)
-    if offset is not None:
-        chosen, origin = float(offset), "given"
-    elif created is not None and abs((created - session_start).total_seconds()) <= MAX_OFFSET_S:
-        chosen, origin = (created - session_start).total_seconds(), "creation_time"
-    else:
-        chosen, origin = 0.0, "default"
-    stem = slugify(source.stem) or "recording"
-    suffix = "".join(ch for ch in source.suffix.lower() if ch.isalnum() or ch == ".")
-    target = free_name(ensure_dir(session_dir / "media"), stem, suffix)
-    safe_name(target.name, "media file name")
-    digest = copy_file(source, target)
-    relative = target.relative_to(session_dir).as_posix()
-    return Media(file=relative, sha256=digest, offset=round(chosen, 2), offset_source=origin)

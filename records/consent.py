@@ -111,3 +111,12 @@ def set_consent(ws, session_id: str, status: str, by: str | None = None, use: st
     if history:
         consent["history"] = history
     return sessions.update(ws, session, consent=consent)
+
+
+def from_option(text: str | None, expert_name: str) -> dict[str, Any]:
+    """--consent TEXT on import or transcribe, as the interviews record it ('refused' or 'no' is
+    a refusal: kept and never indexed), or `not recorded` (taken elsewhere; never a reason to
+    refuse)."""
+    if not text or not text.strip():
+        return not_recorded()
+    return from_text(text, expert_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -247,3 +248,23 @@ def update(ws: Workspace, session: Session, **changes: Any) -> Session:
     updated = replace(session, **changes)
     save(ws, updated)
     return updated
+
+
+_NAME_OK = re.compile(r"^[^\W\d][\w.'’ -]*$")
+
+
+def speaker_name(name: str) -> str:
+    """A speaker name every export format keeps (VTT voice tags, 'Name: text' lines)."""
+    name = " ".join(name.split())
+    if not _NAME_OK.match(name) or len(name.split()) > 5 or len(name) > 48:
+        raise TacitError(
+            f"speaker name {name!r}: start with a letter; up to five words of letters, "
+            "digits, spaces, '.', '-', \"'\" and '_'"
+        )
+    return name
+
+
+def interviewer_for(ws: Workspace, given: str | None) -> str:
+    """--interviewer NAME, else [team] interviewer in tacit.toml, else nobody ("")."""
+    name = given if given is not None else ws.config.section("team")["interviewer"]
+    return speaker_name(name) if name and name.strip() else ""

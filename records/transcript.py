@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from tacit.core.workspace import Workspace
 
 TRANSCRIPT_NAME = "transcript.json"
+# 2: `schema` and `history` (every correction, rename and merge, with what was there before),
+# words may be `approximate` (re-estimated after an edit), segments may carry `english` (the
+# English rendering of a non-English recording). A file without `schema` is 1 and reads as is.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Word:
     end: float
     word: str
     probability: float = 1.0
+    approximate: bool = False  # its time was re-estimated after an edit, not heard
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Segment:
     speaker: str
     text: str
     words: tuple[Word, ...] = ()
+    english: str = ""  # the English rendering of a non-English segment, aligned to its times
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class Transcript:
     duration: float = 0.0
     source: str = "transcribed"  # transcribed | imported:<format>
     offset: float = 0.0  # seconds from the session's start to the recording's start
+    schema: int = SCHEMA_VERSION
+    history: tuple[dict[str, Any], ...] = ()  # changes made by people, oldest first
 
     @property
     def speakers(self) -> list[str]:
@@ -53,9 +61,8 @@ class Transcript:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["segments"] = [
-            {**asdict(s), "words": [asdict(w) for w in s.words]} for s in self.segments
-        ]
+        data["segments"] = [_segment_json(s) for s in self.segments]
+        data["history"] = list(self.history)
         return data
 
     def rename_speakers(self, mapping: dict[str, str]) -> Transcript:
@@ -63,6 +70,17 @@ class Transcript:
             replace(s, speaker=mapping.get(s.speaker, s.speaker)) for s in self.segments
         )
         return replace(self, segments=segments)
+
+
+def _segment_json(segment: Segment) -> dict[str, Any]:
+    """A segment as stored: the optional fields only where they say something."""
+    data = asdict(segment)
+    data["words"] = [
+        {k: v for k, v in asdict(w).items() if k != "approximate" or v} for w in segment.words
+    ]
+    if not segment.english:
+        del data["english"]
+    return data
 
 
 @functools.cache
@@ -79,6 +97,7 @@ def _model():
         end: Seconds
         word: Text
         probability: Probability = 1.0
+        approximate: bool = False
 
     class SegmentRecord(Record):
         start: Seconds
@@ -86,6 +105,7 @@ def _model():
         speaker: Name = "SPEAKER_1"
         text: Text
         words: list[WordRecord] = Field(default_factory=list, max_length=100_000)
+        english: Text = ""
 
     class TranscriptRecord(Record):
         model_config = ConfigDict(extra="allow")  # fields added later are kept, not refused
@@ -99,6 +119,8 @@ def _model():
         duration: Seconds = 0.0
         source: Text = "transcribed"
         offset: Offset = 0.0
+        schema_version: int = Field(1, alias="schema", ge=1)
+        history: list[dict[str, AnyValue]] = Field(default_factory=list, max_length=1_000_000)
 
     return TranscriptRecord
 
@@ -116,11 +138,17 @@ def from_json(data: Any, source: str = "transcript.json") -> Transcript:
     for n, s in enumerate(record.segments, start=1):
         if s.end < s.start:
             raise TranscriptFormatError(f"{source}: segment {n}: ends before it starts")
-        words = tuple(Word(w.start, w.end, w.word, w.probability) for w in s.words)
-        segments.append(Segment(s.start, s.end, s.speaker or "SPEAKER_1", s.text.strip(), words))
-    known = {f.name for f in dataclasses.fields(Transcript)} - {"segments"}
+        words = tuple(Word(w.start, w.end, w.word, w.probability, w.approximate) for w in s.words)
+        speaker = s.speaker or "SPEAKER_1"
+        segments.append(Segment(s.start, s.end, speaker, s.text.strip(), words, s.english))
+    if record.schema_version > SCHEMA_VERSION:
+        raise TranscriptFormatError(
+            f"{source}: schema {record.schema_version} is newer than this tacit reads "
+            f"({SCHEMA_VERSION}); upgrade tacit"
+        )
+    known = {f.name for f in dataclasses.fields(Transcript)} - {"segments", "schema", "history"}
     fields = {k: v for k, v in record.model_dump().items() if k in known}
-    return Transcript(segments=tuple(segments), **fields)
+    return Transcript(segments=tuple(segments), history=tuple(record.history), **fields)
 
 
 def load(path: Path) -> Transcript:

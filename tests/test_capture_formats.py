@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tacit.capture import formats, importer
+from tacit.capture import formats, renames
 from tacit.core.errors import TacitError, TranscriptFormatError
 from tacit.records import transcript_exports
 from tacit.records.transcript import Segment, Transcript
@@ -323,11 +323,11 @@ def test_export_unknown_session_and_format(run, expert):
 
 
 def test_parse_renames_keeps_names_exportable():
-    assert importer.parse_renames(['SPEAKER_1="Maria Lopez"'.replace('"', "")]) == {
+    assert renames.parse_renames(['SPEAKER_1="Maria Lopez"'.replace('"', "")]) == {
         "SPEAKER_1": "Maria Lopez"
     }
     with pytest.raises(TacitError):
-        importer.parse_renames(["SPEAKER_1=<b>x</b>"])
+        renames.parse_renames(["SPEAKER_1=<b>x</b>"])
 
 
 def test_speakers_lists_talk_time_and_format_flag_overrides_extension(run, expert, tmp_path):

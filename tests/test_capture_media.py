@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tacit.capture import audio, cleanup, engine, media, pipeline
+from tacit.capture import audio, cleanup, decode, engine, pipeline
 from tacit.capture.engine import Recognized
 from tacit.core.errors import MediaError
+from tacit.records import media
 from tacit.records.sessions import Session
 from tacit.records.transcript import Word
 
@@ -93,12 +94,38 @@ def test_probe_reads_channels_duration_and_creation_time():
 def test_offset_sources():
     found = media.probe(AUDIO / "interview_stereo.m4a")
     session = Session(id="s", expert="e", started="2026-11-23T10:00:00+01:00")
-    assert pipeline.media_offset(session, found, None) == (30.0, "creation_time")
-    assert pipeline.media_offset(session, found, 4.5) == (4.5, "given")
-    far = Session(id="s", expert="e", started="2025-01-01T00:00:00+00:00")
-    assert pipeline.media_offset(far, found, None) == (0.0, "default")  # a wrong clock
+    started = media.session_start(session)
+    assert media.offset(started, found.creation_time, None) == (30.0, "creation_time")
+    assert media.offset(started, found.creation_time, 4.5) == (4.5, "given")
+    far = media.session_start(Session(id="s", expert="e", started="2025-01-01T00:00:00+00:00"))
+    assert media.offset(far, found.creation_time, None) == (0.0, "default")  # a wrong clock
     plain = media.probe(AUDIO / "two_voices.flac")
-    assert pipeline.media_offset(session, plain, None) == (0.0, "default")
+    assert media.offset(started, plain.creation_time, None) == (0.0, "default")
+
+
+def test_one_media_path_names_hashes_and_guards_the_clock_alike(tmp_path):
+    """`interview --recording` and `transcribe --media` copy through records.media.copy_in."""
+    from tacit.core.fileio import sha256_of
+
+    source = AUDIO / "interview_stereo.m4a"
+    near = dt.datetime(2026, 11, 23, 10, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    first = media.copy_in(tmp_path, source, started=near)
+    assert (first.file, first.offset, first.offset_source) == (
+        "media/interview-stereo.m4a",
+        30.0,
+        "creation_time",
+    )
+    assert first.sha256 == sha256_of(source)
+    wrong_clock = media.copy_in(tmp_path, source, started=near + dt.timedelta(days=2))
+    assert wrong_clock.file == "media/interview-stereo-2.m4a"  # never overwritten
+    assert (wrong_clock.offset, wrong_clock.offset_source) == (0.0, "default")
+    given = media.copy_in(tmp_path, source, (4.5, "given"), started=near)
+    assert (given.offset, given.offset_source) == (4.5, "given")
+    with pytest.raises(MediaError, match="no audio stream"):
+        media.copy_in(tmp_path, BAD / "no_audio.mp4", started=near)
+    assert sorted(p.name for p in (tmp_path / "media").iterdir()) == [
+        "interview-stereo-2.m4a", "interview-stereo-3.m4a", "interview-stereo.m4a",
+    ]  # fmt: skip
 
 
 def _variant(tmp_path: Path, source: Path, graph: str) -> Path:
@@ -134,9 +161,9 @@ def test_split_activity_ignores_the_other_speaker_leaking_in(tmp_path):
     left, right = audio.split_activity(found.channels)
     # the interviewer speaks 0-2.9 s on the left; the expert's answer (3.5-7.6 s) leaks in
     # at -20 dB: it must not count as the interviewer speaking
-    frame = int(5.0 / media.FRAME_S)
+    frame = int(5.0 / decode.FRAME_S)
     assert found.channels[0].active()[frame] and not left[frame] and right[frame]
-    assert left[int(1.0 / media.FRAME_S)] and not right[int(1.0 / media.FRAME_S)]
+    assert left[int(1.0 / decode.FRAME_S)] and not right[int(1.0 / decode.FRAME_S)]
 
 
 def test_scan_finds_the_long_silence_and_regions_skip_it():
@@ -165,7 +192,7 @@ def test_pieces_cover_the_recording_and_cut_in_pauses():
     assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
     active = found.mix.active()
     for _start, cut in pieces[:-1]:
-        assert not active[int(cut / media.FRAME_S)], f"cut at {cut} s is in speech"
+        assert not active[int(cut / decode.FRAME_S)], f"cut at {cut} s is in speech"
     assert audio.plan_pieces(found.mix.db, 30.0, 60.0) == [(0.0, 30.0)]
 
 
@@ -241,16 +268,16 @@ def test_clean_shifts_piece_times_into_the_recording_and_keeps_them_in_the_piece
 
 
 def test_decode_gives_16k_float_samples():
-    samples = media.decode(AUDIO / "interview_stereo.m4a", channels=2)
+    samples = decode.decode(AUDIO / "interview_stereo.m4a", channels=2)
     assert samples.shape[1] == 2 and samples.dtype.name == "float32"
-    assert abs(len(samples) / media.SAMPLE_RATE - 14.2) < 0.1
+    assert abs(len(samples) / decode.SAMPLE_RATE - 14.2) < 0.1
 
 
 def test_check_complete_tolerates_small_differences():
     found = media.probe(AUDIO / "two_voices.flac")
-    media.check_complete(found, found.duration - 0.3, [])
+    decode.check_complete(found, found.duration - 0.3, [])
     with pytest.raises(MediaError, match="decoded only"):
-        media.check_complete(found, found.duration - 5.0, [])
+        decode.check_complete(found, found.duration - 5.0, [])
 
 
 def test_progress_bar_counts_audio_seconds_on_a_terminal(monkeypatch):

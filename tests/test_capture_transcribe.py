@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tacit.capture import engine, importer, pipeline, transcribe
-from tacit.records import sessions
+from tacit.records import media, sessions
 from tacit.records import transcript as transcript_model
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
@@ -139,9 +139,7 @@ def test_channels_mix_without_diarization_gives_one_speaker(run, expert, kb):
 
 def test_long_silence_gets_no_text_and_no_segment_spans_it(kb, expert):
     session = sessions.create(kb, expert, "interview", "pause")
-    session = importer.attach_media(
-        kb, session, AUDIO / "long_silence.ogg", sessions.Media("", "", 0.0, "default")
-    )
+    session = media.attach(kb, session, AUDIO / "long_silence.ogg", (0.0, "default"))
     transcriber = engine.FasterWhisper(engine.options_from_config(kb.config))
     events = list(pipeline.run(kb, session.id, transcriber))
     done = events[-1]
@@ -180,9 +178,7 @@ class CountingTranscriber:
 
 def test_interrupted_transcription_resumes_from_its_checkpoint(kb, expert):
     session = sessions.create(kb, expert, "interview", "resume")
-    importer.attach_media(
-        kb, session, AUDIO / "two_voices.flac", sessions.Media("", "", 0.0, "default")
-    )
+    media.attach(kb, session, AUDIO / "two_voices.flac", (0.0, "default"))
     real = engine.FasterWhisper(engine.options_from_config(kb.config))
     options = pipeline.RunOptions(piece_s=7.0)  # 18.7 s in three pieces, cut in pauses
     first = CountingTranscriber(real, stop_after=1)
@@ -205,9 +201,7 @@ def test_interrupted_transcription_resumes_from_its_checkpoint(kb, expert):
     # the same as a run that was never interrupted (7 s pieces hear less context than the
     # default 60 s ones, so this is compared with its own kind, not with the WER bound)
     whole = sessions.create(kb, expert, "interview", "whole")
-    importer.attach_media(
-        kb, whole, AUDIO / "two_voices.flac", sessions.Media("", "", 0.0, "default")
-    )
+    media.attach(kb, whole, AUDIO / "two_voices.flac", (0.0, "default"))
     straight = list(pipeline.run(kb, whole.id, real, options))[-1]
     assert done.transcript.segments == straight.transcript.segments
 
@@ -219,9 +213,7 @@ def test_vocabulary_from_tacit_toml_reaches_the_model(kb, expert):
         kb.config.models["vocabulary"] = vocabulary
         options = engine.options_from_config(kb.config)
         session = sessions.create(kb, expert, "interview", f"vocab {len(vocabulary)}")
-        importer.attach_media(
-            kb, session, AUDIO / "vocabulary.ogg", sessions.Media("", "", 0.0, "default")
-        )
+        media.attach(kb, session, AUDIO / "vocabulary.ogg", (0.0, "default"))
         done = list(pipeline.run(kb, session.id, engine.FasterWhisper(options)))[-1]
         assert done.transcript.settings["hotwords"] == options.hotwords
         text = " ".join(s.text for s in done.transcript.segments).lower()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tacit.capture import diarize, media
+from tacit.capture import decode, diarize
 from tacit.records import transcript as transcript_model
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
@@ -61,14 +61,14 @@ def test_a_mono_mix_of_two_voices_gets_two_speakers_with_most_words_right(run, k
 
 
 def test_one_voice_gets_one_speaker():
-    samples = media.decode(AUDIO / "vocabulary.ogg", 1)[:, 0]  # four sentences, one voice
+    samples = decode.decode(AUDIO / "vocabulary.ogg", 1)[:, 0]  # four sentences, one voice
     result = diarize.diarize(samples)
     assert result.count == 1
     assert {turn.speaker for turn in result.turns} == {0}
 
 
 def test_the_speaker_count_given_wins():
-    samples = media.decode(AUDIO / "vocabulary.ogg", 1)[:, 0]
+    samples = decode.decode(AUDIO / "vocabulary.ogg", 1)[:, 0]
     assert diarize.diarize(samples, num_speakers=2).count == 2
 
 

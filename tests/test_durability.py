@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tacit.capture import importer
 from tacit.core.fileio import read_front_matter
-from tacit.records import sessions
+from tacit.records import media, sessions
 from tacit.records import transcript as tr
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -44,9 +44,7 @@ def _every_file_parses(root: Path) -> None:
 def test_sigkill_during_transcription_then_rerun_finishes(kb, run):
     assert run("expert", "add", "Maria Lopez").exit_code == 0
     session = sessions.create(kb, "maria-lopez", "interview", "killed")
-    importer.attach_media(
-        kb, session, FIXTURES / "audio" / "two_voices.flac", sessions.Media("", "", 0.0, "default")
-    )
+    media.attach(kb, session, FIXTURES / "audio" / "two_voices.flac", (0.0, "default"))
     checkpoint = kb.session_dir(session.id) / importer.CHECKPOINT_NAME
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(kb.root), session.id], stdout=subprocess.PIPE, text=True

@@ -1,18 +1,15 @@
-"""Probing and decoding recordings with ffprobe/ffmpeg, and telling bad media apart.
+"""Decoding recordings with ffmpeg to 16 kHz float samples, in blocks, and refusing a recording
+that decodes short of what its container declares (truncated or corrupt).
 
-Every way a recording can be unusable gets its own one-line MediaError: missing, empty, not
-audio, no audio stream, truncated or corrupt (decoded duration short of the container's).
+Probing (what the file is, before anything is decoded or copied) is records/media.py.
 numpy is imported inside the functions that need it: this module loads with `tacit --help`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +17,8 @@ from tacit.core.errors import MediaError
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from tacit.records.media import Probe
 
 SAMPLE_RATE = 16000  # what Whisper expects
 FRAME_S = 0.02  # energy frames: 20 ms
@@ -31,69 +30,11 @@ BLOCK_S = 30.0  # decode in blocks this long: memory stays flat for hour-long re
 SHORT_ABS_S, SHORT_REL = 1.0, 0.03
 
 
-@dataclass(frozen=True)
-class Probe:
-    path: Path
-    duration: float  # what the container declares, seconds
-    channels: int
-    sample_rate: int
-    codec: str
-    creation_time: dt.datetime | None  # when the recorder started, if it wrote it
-
-
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise MediaError(f"{name} is not installed; tacit needs ffmpeg to read recordings")
     return found
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "no detail"
-
-
-def _creation_time(tags: dict) -> dt.datetime | None:
-    raw = tags.get("creation_time") or tags.get("date")
-    if not raw:
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
-
-
-def probe(path: Path) -> Probe:
-    """Read the container: duration, the first audio stream, creation time."""
-    path = Path(path)
-    if not path.exists():
-        raise MediaError(f"{path}: no such file")
-    if path.is_dir():
-        raise MediaError(f"{path}: is a folder, not a recording")
-    if path.stat().st_size == 0:
-        raise MediaError(f"{path}: the file is empty (0 bytes)")
-    cmd = [_tool("ffprobe"), "-v", "error", "-show_format", "-show_streams", "-of", "json"]
-    done = subprocess.run([*cmd, str(path)], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise MediaError(f"{path}: not a recording ffmpeg can read ({_first_line(done.stderr)})")
-    info = json.loads(done.stdout or "{}")
-    audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
-    if not audio:
-        kinds = sorted({s.get("codec_type", "?") for s in info.get("streams", [])})
-        has = f"it has only {', '.join(kinds)}" if kinds else "it has no streams"
-        raise MediaError(f"{path}: no audio stream ({has})")
-    stream, fmt = audio[0], info.get("format", {})
-    duration = float(stream.get("duration") or fmt.get("duration") or 0.0)
-    tags = {**fmt.get("tags", {}), **stream.get("tags", {})}
-    return Probe(
-        path=path,
-        duration=duration,
-        channels=int(stream.get("channels") or 1),
-        sample_rate=int(stream.get("sample_rate") or 0),
-        codec=str(stream.get("codec_name") or "?"),
-        creation_time=_creation_time(tags),
-    )
 
 
 def _ffmpeg_cmd(path: Path, channels: int) -> list[str]:
