@@ -1,7 +1,7 @@
 """Latency of `tacit ask`: warm (the --file / chat path) at 100,000 chunks, and cold.
 
 The store holds SYNTHETIC chunks: random unit vectors and text sampled from the evaluation
-transcripts' words (embedding 100,000 real chunks takes over half an hour here; DECISIONS.md).
+transcripts' words (embedding 100,000 real chunks takes over half an hour on 2 cores).
 Everything on the query side is real: the query embedding with the real model, Chroma's HNSW
 search, BM25 over all chunks, fusion, the extractive answer and the citations.
 

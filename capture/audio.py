@@ -11,7 +11,6 @@ decides where the model looks is computed from them, before any transcription:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tacit.capture import decode
@@ -231,7 +230,3 @@ def trim(start: float, end: float, active: np.ndarray) -> tuple[float, float] | 
     first = (lo + span[0]) * decode.FRAME_S - PAD_S / 2
     last = (lo + span[-1] + 1) * decode.FRAME_S + PAD_S / 2
     return float(max(start, first)), float(min(end, last))
-
-
-def load_scan(path: Path) -> Scan:
-    return scan(media.probe(path))

@@ -37,7 +37,7 @@ def test_risk_scores_bands_and_order(kb, run):
     result = run("risk", "--json")
     assert result.exit_code == 0, result
     rows = {r["expert"]: r for r in json.loads(result.stdout)}
-    expected = {  # attrition x position risk, per the scale in DECISIONS.md
+    expected = {  # attrition x position risk, banded by the [risk] scale of tacit.toml
         "ana-soon": (5, 25, "high"),
         "ben-half": (4, 16, "high"),
         "cy-year": (3, 15, "high"),

@@ -1,6 +1,6 @@
 """A hypothesis state machine of random add, edit, delete, forget and index steps: after every
 index run, the vector store, the lexical index and the manifest hold exactly the chunks that the
-plain files give. Uses the FAKE embedder (DECISIONS.md: fine for property tests; no quality
+plain files give. Uses the FAKE embedder (fine for a property test of bookkeeping; no quality
 figure comes from it); Chroma, bm25s and the files are real."""
 
 from __future__ import annotations

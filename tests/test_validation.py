@@ -22,7 +22,7 @@ from tacit.admin import pending
 from tacit.capture import audio, formats
 from tacit.core import fileio, timefmt, validation, workspace
 from tacit.core.errors import TacitError
-from tacit.records import experts, sessions, transcript_exports
+from tacit.records import experts, media, sessions, transcript_exports
 from tacit.records.transcript import Segment, Transcript
 
 from .conftest import FIXTURES, need
@@ -409,7 +409,7 @@ QUIET = {
 @pytest.mark.parametrize("name", sorted(QUIET))
 def test_three_minutes_of_silence_or_low_noise_yield_no_text(maria, run, tmp_path, name):
     path = _noise(tmp_path, name.split()[0], QUIET[name], 180)
-    scan = audio.load_scan(path)
+    scan = audio.scan(media.probe(path))
     assert not scan.mix.active().any()  # the energy says: no speech, so the model is skipped
     result = run("transcribe", path, "--expert", "maria-lopez", "--json")
     assert result.exit_code == 0, result
@@ -422,7 +422,7 @@ def test_three_minutes_of_silence_or_low_noise_yield_no_text(maria, run, tmp_pat
 def test_speech_after_silence_is_still_heard(tmp_path):
     """The floor does not cut quiet rooms: the speech fixtures stay far above it."""
     for name in ("long_silence.ogg", "two_voices.flac", "vocabulary.ogg"):
-        scan = audio.load_scan(FIXTURES / "audio" / name)
+        scan = audio.scan(media.probe(FIXTURES / "audio" / name))
         assert scan.mix.active().mean() > 0.2, name
 
 
