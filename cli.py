@@ -112,6 +112,7 @@ COMMAND_MODULES = (
     "tacit.interviews.commands",  # expert, session, guide, interview, observe
     "tacit.planning.commands",  # risk, plan, report
     "tacit.capture.commands",  # transcribe, import, export, speakers
+    "tacit.capture.transcript_commands",  # transcript edit, fix, history, terms
     "tacit.index.commands",  # index
     "tacit.ask.commands",  # ask, play, chat, who-knows
     "tacit.packs.commands",  # pack

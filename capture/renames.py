@@ -1,23 +1,25 @@
 """Speaker renames that can be undone: `tacit speakers ID --rename OLD=NEW [--merge]` and
-`--undo`. Each rename is recorded in sessions/<id>/speaker-renames.jsonl with the segments it
-changed, so a merge of two speakers (a rename into a name already there) can be taken back.
+`--undo`. Each rename is an entry of the transcript's own history (capture/history.py) with the
+segments it changed, so a merge of two speakers (a rename into a name already there) can be
+taken back, in one order with the edits and fixes made to the same transcript.
+
+An older tacit logged renames in sessions/<id>/speaker-renames.jsonl: its entries are read as the
+first of the history, and the log is removed at the next change written.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from dataclasses import replace
 from pathlib import Path
 
+from tacit.capture import history
 from tacit.core.errors import TacitError
-from tacit.core.fileio import append_line, atomic_write
 from tacit.core.workspace import Workspace
 from tacit.records import sessions, transcript_exports
 from tacit.records import transcript as transcript_model
 from tacit.records.transcript import Transcript
 
-LOG_NAME = "speaker-renames.jsonl"
+LOG_NAME = "speaker-renames.jsonl"  # written by tacit before the transcript held its history
 
 
 def parse_renames(items: list[str]) -> dict[str, str]:
@@ -36,9 +38,27 @@ def log_path(ws: Workspace, session_id: str) -> Path:
     return ws.session_dir(session_id) / LOG_NAME
 
 
+def current(ws: Workspace, session_id: str) -> Transcript:
+    """The transcript with its whole history: an older tacit's rename log put first."""
+    transcript = transcript_model.of_session(ws, session_id)
+    log = log_path(ws, session_id)
+    if not log.is_file():
+        return transcript
+    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # a crash between saving and removing the log: its entries are in the history already
+    older = [e for e in history.from_rename_log(lines, str(log)) if e not in transcript.history]
+    return replace(transcript, history=(*older, *transcript.history))
+
+
+def save(ws: Workspace, session_id: str, transcript: Transcript) -> None:
+    """Save a transcript read with `current`: the old log's entries are in it now."""
+    transcript_exports.save_with_exports(ws, session_id, transcript)
+    log_path(ws, session_id).unlink(missing_ok=True)
+
+
 def rename(ws: Workspace, session_id: str, mapping: dict[str, str], merge: bool) -> Transcript:
     """Rename speakers; a name that is already another speaker's needs merge=True."""
-    transcript = transcript_model.of_session(ws, session_id)
+    transcript = current(ws, session_id)
     present = set(transcript.speakers)
     unknown = [old for old in mapping if old not in present]
     if unknown:
@@ -54,44 +74,17 @@ def rename(ws: Workspace, session_id: str, mapping: dict[str, str], merge: bool)
             f"{new!r} is already a speaker of {session_id}: renaming {old!r} into it merges "
             "the two; add --merge to do that (`tacit speakers ID --undo` takes it back)"
         )
-    changed = [
-        {"from": old, "to": new, "segments": _indices(transcript, old)}
-        for old, new in mapping.items()
-        if new != old
-    ]
-    renamed = transcript.rename_speakers(mapping)
-    transcript_exports.save_with_exports(ws, session_id, renamed)
-    when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    append_line(log_path(ws, session_id), json.dumps({"at": when, "renames": changed}))
+    renamed = history.renamed(transcript, mapping, merge=bool(taken))
+    save(ws, session_id, renamed)
     return renamed
 
 
-def _indices(transcript: Transcript, speaker: str) -> list[int]:
-    return [i for i, s in enumerate(transcript.segments) if s.speaker == speaker]
-
-
 def undo(ws: Workspace, session_id: str) -> tuple[Transcript, list[str]]:
-    """Take back the last recorded rename. Returns the transcript and 'NEW -> OLD' lines."""
-    path = log_path(ws, session_id)
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    if not lines:
+    """Take back the last change if it is a rename (or merge); an edit or fix last is refused
+    with where to undo it. Returns the transcript and 'NEW -> OLD' lines."""
+    transcript = current(ws, session_id)
+    if not transcript.history:
         raise TacitError(f"session {session_id} has no recorded speaker rename to undo")
-    try:
-        last = json.loads(lines[-1])
-        renames = [(r["from"], r["to"], list(r["segments"])) for r in last["renames"]]
-    except (ValueError, KeyError, TypeError):
-        raise TacitError(f"{path}: line {len(lines)}: not a rename record") from None
-    transcript = transcript_model.of_session(ws, session_id)
-    segments = list(transcript.segments)
-    for old, new, indices in renames:
-        if any(i >= len(segments) or segments[i].speaker != new for i in indices):
-            raise TacitError(
-                f"session {session_id}: the transcript changed since {old!r} became {new!r}; "
-                "rename by hand with --rename"
-            )
-        for i in indices:
-            segments[i] = replace(segments[i], speaker=old)
-    restored = replace(transcript, segments=tuple(segments))
-    transcript_exports.save_with_exports(ws, session_id, restored)
-    atomic_write(path, "".join(f"{line}\n" for line in lines[:-1]))
-    return restored, [f"{new} -> {old}" for old, new, _ in renames]
+    restored = history.undo(transcript, session_id, only="rename")
+    save(ws, session_id, restored)
+    return restored, [f"{r['to']} -> {r['from']}" for r in transcript.history[-1]["renames"]]

@@ -27,6 +27,9 @@ class Expert:
     notes: str = ""
     # consent to a voice profile (biometric data): {"status": given|refused, "by", "when"}
     voice: dict[str, str] = field(default_factory=dict)
+    # their own terms (people, places, part numbers): given to Whisper with the KB's vocabulary
+    # when their sessions are transcribed
+    vocabulary: tuple[str, ...] = ()
 
     @property
     def voice_consent(self) -> str:
@@ -39,6 +42,9 @@ class Expert:
         data["contacts"] = list(self.contacts)
         if not self.voice:
             del data["voice"]  # records without it read as before
+        data["vocabulary"] = list(self.vocabulary)
+        if not self.vocabulary:
+            del data["vocabulary"]
         return data
 
 
@@ -111,6 +117,7 @@ def load_file(path: Path) -> Expert:
         consent=_text(meta.get("consent"), "consent", path) or "not recorded",
         notes=body,
         voice=_voice(meta.get("voice"), path),
+        vocabulary=_strings(meta.get("vocabulary"), "vocabulary", path),
     )
 
 
@@ -183,7 +190,7 @@ def edit(ws: Workspace, slug: str, **fields: Any) -> Expert:
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     cleaned = {key: value for key, value in fields.items() if value is not None}
-    for key in ("topics", "contacts"):
+    for key in ("topics", "contacts", "vocabulary"):
         if key in cleaned:
             cleaned[key] = tuple(cleaned[key])
     for key in ("attrition", "position_risk"):
