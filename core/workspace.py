@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -113,7 +112,7 @@ def init(path: Path, name: str | None = None) -> Workspace:
     # a TOML basic string: JSON's escapes are TOML's, so any name reads back as written
     atomic_write(
         path / config_module.CONFIG_NAME,
-        config_module.TEMPLATE.format(name=json.dumps(kb_name, ensure_ascii=False)[1:-1]),
+        config_module.template(kb_name),
     )
     return Workspace(root=path, config=config_module.load(path / config_module.CONFIG_NAME))
 

@@ -152,6 +152,30 @@ def test_broken_config_names_key_and_line(kb, run, content, expected):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_the_template_is_made_from_the_settings_models(tmp_path):
+    """A new tacit.toml holds every setting at its default, read back as the same settings;
+    nothing is written twice, so the template cannot drift from what `load` accepts."""
+    import tomllib
+
+    from tacit.core import config
+    from tacit.core.errors import TacitError
+
+    text = config.template('Plant "North" ops')
+    assert tomllib.loads(text) == {**config.defaults(), "name": 'Plant "North" ops'}
+    written = tmp_path / "tacit.toml"
+    written.write_text(text)
+    assert config.load(written).data == {**config.defaults(), "name": 'Plant "North" ops'}
+    for section, keys in config.defaults().items():
+        for key in keys if isinstance(keys, dict) else ():
+            assert f"\n{key} = " in text, f"{section}.{key} is missing from the template"
+    assert "relevance_threshold = 0.0" in text and "# best cosine below which" in text
+    bad = text.replace("[index]\n", "[index]\nchunk_wrds = 90\n")
+    written.write_text(bad)
+    line = bad.splitlines().index("chunk_wrds = 90") + 1
+    with pytest.raises(TacitError, match=rf"line {line}: index.chunk_wrds: unknown setting"):
+        config.load(written)
+
+
 def test_broken_expert_front_matter_names_file_and_line(kb, run):
     assert run("expert", "add", "Maria Lopez", "--role", "Shift lead").exit_code == 0
     path = kb.root / "experts" / "maria-lopez.md"

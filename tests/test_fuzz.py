@@ -27,7 +27,7 @@ SEEDS = {
 }
 GUIDE_SEED = (FIXTURES.parent.parent / "templates" / "guides" / "exit-interview.md").read_text()
 FRONT_SEED = "---\nname: Maria Lopez\nrole: Shift lead\ntopics: [pumps, alarms]\n---\n# Notes\n"
-TOML_SEED = config.TEMPLATE.format(name="fuzz")
+TOML_SEED = config.template("fuzz")
 
 
 @st.composite
