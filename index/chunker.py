@@ -12,26 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
+
+from tacit.index import passages
 
 if TYPE_CHECKING:
     from tacit.core.workspace import Workspace
     from tacit.records.sessions import Answer, Media, Session
-    from tacit.records.transcript import Segment, Transcript
+    from tacit.records.transcript import Transcript
 
 # Bump whenever the chunks made from the same files change: the manifest then asks for --rebuild.
 CHUNKER_VERSION = 3  # 2: sentence marks; follow-up notes are not chunked; 3: interviewer
 
-# A passage closes at a turn change once it holds this share of chunk_words (so an exchange
-# stays together), and before a sentence that would take it past chunk_words.
-TURN_FILL = 0.5
-# A final passage shorter than this share of chunk_words joins the one before it.
-TAIL_MERGE = 0.25
-# Text with no sentence punctuation at all (some transcripts) is cut at a segment end
-# once a "sentence" grows past this many times chunk_words.
-RUNAWAY = 2.0
 # The runner stamps a question when it is shown, about when it is spoken: allow a little slack.
 QUESTION_SLACK_S = 1.0
 # A follow-up's text is the interviewer's note of what to ask again: an open question for the
@@ -39,9 +32,6 @@ QUESTION_SLACK_S = 1.0
 ANSWERED = ("answered",)
 # between two sentences of typed text (an answer typed in the runner or an answers file)
 _TYPED_BREAK = re.compile(r"(?<=[.!?])\s+")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-# a full stop after these ends a word, not a sentence ("Mrs. Harrington", "e.g. the pump")
-_ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "vs.", "approx."}
 
 
 @dataclass(frozen=True)
@@ -78,18 +68,6 @@ class Chunk:
         return cls(**{**data, "speakers": tuple(data.get("speakers") or ()), "marks": marks})
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    speaker: str
-    text: str
-    start: float
-    end: float
-
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
-
-
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -106,90 +84,6 @@ def _finish(chunk: Chunk, seen: set[str]) -> Chunk:
             seen.add(chunk_id)
             return replace(chunk, id=chunk_id)
     raise RuntimeError("chunk id space exhausted")  # pragma: no cover  (1000 identical chunks)
-
-
-# --- transcripts -----------------------------------------------------------------------------
-
-
-def _timed_tokens(segment: Segment) -> list[tuple[str, float, float]]:
-    """Each whitespace token of a segment with a time: word stamps when they line up,
-    else spread over the segment in proportion to characters."""
-    tokens = segment.text.split()
-    if segment.words and len(segment.words) == len(tokens):
-        return [(t, w.start, w.end) for t, w in zip(tokens, segment.words, strict=True)]
-    total = sum(len(t) + 1 for t in tokens) or 1
-    span = max(segment.end - segment.start, 0.0)
-    timed, done = [], 0
-    for token in tokens:
-        start = segment.start + span * done / total
-        done += len(token) + 1
-        timed.append((token, start, segment.start + span * done / total))
-    return timed
-
-
-def sentences(segments: Iterable[Segment], chunk_words: int) -> list[_Sentence]:
-    """Split a transcript into sentences with times; a speaker change always ends one."""
-    found: list[_Sentence] = []
-    words: list[tuple[str, float, float]] = []
-    speaker = ""
-
-    def close() -> None:
-        if words:
-            text = " ".join(w for w, _, _ in words)
-            found.append(_Sentence(speaker, text, words[0][1], words[-1][2]))
-            words.clear()
-
-    for segment in segments:
-        if segment.speaker != speaker:
-            close()
-            speaker = segment.speaker
-        for token in _timed_tokens(segment):
-            words.append(token)
-            if _SENTENCE_END.search(token[0]) and token[0].lower() not in _ABBREVIATIONS:
-                close()
-        if len(words) > RUNAWAY * chunk_words:
-            close()
-    close()
-    return found
-
-
-def passages(found: list[_Sentence], chunk_words: int) -> list[list[_Sentence]]:
-    """Group sentences into passages of about chunk_words that follow speaker turns."""
-    result: list[list[_Sentence]] = []
-    current: list[_Sentence] = []
-    count = 0
-    for sentence in found:
-        turn_change = bool(current) and sentence.speaker != current[-1].speaker
-        if current and (
-            (turn_change and count >= TURN_FILL * chunk_words)
-            or count + sentence.words > chunk_words
-        ):
-            result.append(current)
-            current, count = [], 0
-        current.append(sentence)
-        count += sentence.words
-    if current:
-        if result and count < TAIL_MERGE * chunk_words:
-            result[-1] = result[-1] + current
-        else:
-            result.append(current)
-    return result
-
-
-def _marked_text(passage: list[_Sentence]) -> tuple[str, tuple[tuple[int, float, float], ...]]:
-    """'Speaker: sentence sentence' lines, and where each sentence starts in them, with its
-    own times."""
-    text, marks = "", []
-    speaker = None
-    for sentence in passage:
-        if sentence.speaker != speaker:
-            speaker = sentence.speaker
-            text += ("\n" if text else "") + (f"{speaker}: " if speaker else "")
-        elif text:
-            text += " "
-        marks.append((len(text), round(sentence.start, 3), round(sentence.end, 3)))
-        text += sentence.text
-    return text, tuple(marks)
 
 
 # --- sessions --------------------------------------------------------------------------------
@@ -236,8 +130,8 @@ def _sentence_offsets(text: str) -> list[int]:
 
 def _split_words(text: str, chunk_words: int) -> list[str]:
     """Cut typed text into pieces of about chunk_words, between sentences only."""
-    segment_like = [_Sentence("", s, 0.0, 0.0) for s in _TYPED_BREAK.split(text.strip())]
-    groups = passages([s for s in segment_like if s.text], chunk_words)
+    segment_like = [passages.Sentence("", s, 0.0, 0.0) for s in _TYPED_BREAK.split(text.strip())]
+    groups = passages.passages([s for s in segment_like if s.text], chunk_words)
     return [" ".join(s.text for s in group) for group in groups] or [text.strip()]
 
 
@@ -305,10 +199,11 @@ def _expert_name(ws: Workspace, slug: str) -> str:
 def _transcript_chunks(ctx: _Context, transcript: Transcript, chunk_words: int) -> list[Chunk]:
     timed = _questions_by_media_time(ctx.session, ctx.media)
     chunks = []
-    for passage in passages(sentences(transcript.segments, chunk_words), chunk_words):
+    found = passages.sentences(transcript.segments, chunk_words)
+    for passage in passages.passages(found, chunk_words):
         start, end = round(passage[0].start, 3), round(passage[-1].end, 3)
         asked = _asked_before(timed, start)
-        text, marks = _marked_text(passage)
+        text, marks = passages.marked_text(passage)
         chunks.append(
             ctx.chunk(
                 source="transcript",

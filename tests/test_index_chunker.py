@@ -7,7 +7,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tacit.index import chunker
+from tacit.index import chunker, passages
 from tacit.records import sessions
 from tacit.records import transcript as tr
 from tacit.records.sessions import Answer, Media, Step
@@ -189,7 +189,7 @@ def test_ids_are_deterministic_and_change_only_with_their_chunk(kb):
 
 def test_a_title_or_e_g_does_not_end_a_sentence(kb):
     said = "Ask Mrs. Harrington about the cake, e.g. the lemon one. Then go home."
-    found = chunker.sentences([Segment(0.0, 10.0, "Maria", said)], chunk_words=90)
+    found = passages.sentences([Segment(0.0, 10.0, "Maria", said)], chunk_words=90)
     assert [s.text for s in found] == [
         "Ask Mrs. Harrington about the cake, e.g. the lemon one.",
         "Then go home.",
