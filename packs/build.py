@@ -21,6 +21,7 @@ from tacit.ask.answers import Answer
 from tacit.core import timefmt
 from tacit.core.errors import TacitError
 from tacit.core.workspace import Workspace, safe_name
+from tacit.packs import practice
 from tacit.packs.definition import Item, Pack
 from tacit.records import experts as experts_module
 from tacit.records import redaction
@@ -71,40 +72,6 @@ class TopicResult:
 
 
 @dataclass(frozen=True)
-class ObservedStep:
-    n: int
-    action: str
-    key_point: str
-    reason: str
-    practise: bool
-    start: float | None  # seconds in the recording
-    href: str
-
-    @property
-    def time(self) -> str:
-        return timefmt.clock(self.start) if self.start is not None else ""
-
-
-@dataclass(frozen=True)
-class Observed:
-    session: str
-    expert_name: str
-    task: str
-    href: str  # the recording, from its start
-    steps: tuple[ObservedStep, ...]
-
-
-@dataclass(frozen=True)
-class Scheduled:
-    """An observation or practice task: the coach's item, or one made from a `practise` step."""
-
-    item: Item
-    observed: Observed | None = None
-    step: int | None = None
-    added: bool = False  # True: from a session step pack.md does not list yet
-
-
-@dataclass(frozen=True)
 class Contact:
     name: str
     detail: str  # plain text: role, what they know, whom they send people to
@@ -117,8 +84,8 @@ class Built:
     built_on: dt.date
     experts: tuple[experts_module.Expert, ...]
     topics: tuple[TopicResult, ...]
-    observations: tuple[Scheduled, ...]
-    practice: tuple[Scheduled, ...]
+    observations: tuple[practice.Scheduled, ...]
+    practice: tuple[practice.Scheduled, ...]
     contacts: tuple[Contact, ...]
     warnings: tuple[str, ...] = ()
 
@@ -189,9 +156,9 @@ def build(
             progress(n, len(items), item.text)
         answer = _without(answerer.answer(item.text), hidden)
         topics.append(_topic(item, answer, links, redact))
-    observed = _Observed(sessions, people, links, redact, warnings)
+    observed = practice.ObservedSessions(sessions, people, links, redact, warnings)
     observations = tuple(observed.scheduled(item) for item in pack.items("observations"))
-    practice = _practice(pack, observed, sessions)
+    tasks = practice.practice_tasks(pack, observed, sessions)
     contacts = _contacts(pack, answerer, people, redact)
     return Built(
         pack=pack,
@@ -200,7 +167,7 @@ def build(
         experts=tuple(people[slug] for slug in pack.experts),
         topics=tuple(topics),
         observations=observations,
-        practice=practice,
+        practice=tasks,
         contacts=contacts,
         warnings=tuple(warnings),
     )
@@ -343,87 +310,6 @@ def _source(answer: Answer, links: _Links, redact) -> Quote | None:
         href=links.media(source.media, source.start) if source.media else "",
         end=source.end,
     )
-
-
-class _Observed:
-    """Observation sessions as the pack shows them: recording link and the observed steps."""
-
-    def __init__(self, sessions, people, links: _Links, redact, warnings: list[str]):
-        self.sessions = sessions
-        self.people = people
-        self.links = links
-        self.redact = redact
-        self.warnings = warnings
-
-    def get(self, session_id: str, item: Item) -> Observed | None:
-        session = self.sessions.get(session_id)
-        if session is None:
-            self.warnings.append(f"pack.md line {item.line}: no session {session_id!r}")
-            return None
-        if session.restricted:
-            self.warnings.append(
-                f"pack.md line {item.line}: session {session_id} is restricted: left out"
-            )
-            return None
-        steps = []
-        for step in sorted(session.steps, key=lambda s: (s.at, s.n)):
-            start, href = self.links.session_media(session, step.at)
-            steps.append(
-                ObservedStep(
-                    n=step.n,
-                    action=self.redact(step.action),
-                    key_point=self.redact(step.key_point),
-                    reason=self.redact(step.reason),
-                    practise=step.practise,
-                    start=start,
-                    href=href,
-                )
-            )
-        expert = self.people.get(session.expert)
-        return Observed(
-            session=session.id,
-            expert_name=expert.name if expert else session.expert,
-            task=self.redact(session.task or session.title or session.id),
-            href=self.links.session_media(session, None)[1],
-            steps=tuple(steps),
-        )
-
-    def scheduled(self, item: Item) -> Scheduled:
-        observed = self.get(item.session, item) if item.session else None
-        if observed and item.step is not None and item.step not in {s.n for s in observed.steps}:
-            self.warnings.append(
-                f"pack.md line {item.line}: {item.session} has no step {item.step}"
-            )
-        return Scheduled(item=item, observed=observed, step=item.step)
-
-
-def _practice(pack: Pack, observed: _Observed, sessions) -> tuple[Scheduled, ...]:
-    """The coach's practice tasks, then every `practise` step of the pack's experts'
-    observation sessions that pack.md does not list yet (observation is followed by practice:
-    such a task falls in the week after the pack schedules watching that session)."""
-    tasks = [observed.scheduled(item) for item in pack.items("practice")]
-    listed = {(t.item.session, t.item.step) for t in tasks}
-    watched = {i.session: i.week for i in pack.items("observations") if i.session and i.week}
-    for session in sessions.values():
-        if session.kind != "observation" or session.restricted:
-            continue
-        if session.expert not in pack.experts:
-            continue
-        week = min(watched[session.id] + 1, pack.weeks) if session.id in watched else None
-        for step in session.steps:
-            if not step.practise or (session.id, step.n) in listed:
-                continue
-            item = Item(
-                text=observed.redact(step.action),
-                markdown="",
-                line=0,
-                week=week,
-                session=session.id,
-                step=step.n,
-            )
-            shown = observed.get(session.id, item)
-            tasks.append(Scheduled(item=item, observed=shown, step=step.n, added=True))
-    return tuple(tasks)
 
 
 def _contacts(pack: Pack, answerer: Answerer, people, redact) -> tuple[Contact, ...]:

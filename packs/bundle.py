@@ -25,7 +25,8 @@ from tacit.core.errors import TacitError
 from tacit.core.fileio import atomic_write
 from tacit.core.htmlrender import escape_md, markdown_to_html, page
 from tacit.core.workspace import Workspace
-from tacit.packs.build import Built, Quote, Scheduled, TopicResult
+from tacit.packs.build import Built, Quote, TopicResult
+from tacit.packs.practice import Scheduled
 from tacit.records import consent as consent_module
 from tacit.records import sessions as sessions_module
 

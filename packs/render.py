@@ -14,8 +14,9 @@ from pathlib import Path
 from tacit.core.fileio import atomic_write
 from tacit.core.htmlrender import escape_md, markdown_to_html, page
 from tacit.core.workspace import Workspace
-from tacit.packs.build import Built, Observed, Quote, Scheduled, TopicResult
+from tacit.packs.build import Built, Quote, TopicResult
 from tacit.packs.definition import Item
+from tacit.packs.practice import Observed, Scheduled
 
 SUMMARY_FILE = "summary.json"
 
