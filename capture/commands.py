@@ -62,7 +62,15 @@ def transcribe(
     partial: bool = typer.Option(
         False, "--partial", help="Transcribe what decodes of a truncated recording."
     ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing transcript."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Replace an existing transcript (its corrections are re-applied where the new "
+        "words still match; the others are listed).",
+    ),
+    discard_edits: bool = typer.Option(
+        False, "--discard-edits", help="With --force: drop the transcript's corrections."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Transcribe a recording: timestamped, speaker-labelled text with word timings."""
@@ -86,6 +94,7 @@ def transcribe(
             speakers=tuple(sessions.speaker_name(name) for name in speaker or ()),
             partial=partial,
             force=force,
+            discard_edits=discard_edits,
             diarize=diarize,
             num_speakers=num_speakers,
         ),

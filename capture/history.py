@@ -191,12 +191,20 @@ def rows(transcript: Transcript) -> list[dict[str, Any]]:
 
 
 def _changed_lines(item: dict[str, Any]):
+    """One line a changed segment: the words that changed (not the whole text), a new
+    speaker, where a split cut it, or that it was dropped."""
     for hunk in item.get("hunks", ()):
         before, after = hunk.get("before", []), hunk.get("after", [])
-        was = " / ".join(f"{s.get('speaker')}: {s.get('text')}" for s in before)
-        now_ = " / ".join(f"{s.get('speaker')}: {s.get('text')}" for s in after) or "(dropped)"
-        start = before[0].get("start", 0.0) if before else 0.0
-        yield f"{timefmt.stamp(start)} {was} -> {now_}"
+        if not before:
+            continue
+        said = [f"{was!r} -> {now!r}" for was, now in _phrase_pairs([hunk])]
+        speaker = before[0].get("speaker")
+        said += [f"speaker {speaker} -> {s.get('speaker')}" for s in after[:1]
+                 if s.get("speaker") != speaker]  # fmt: skip
+        said += [f"split at {timefmt.stamp(s.get('start', 0.0))}" for s in after[1:]]
+        if not after:
+            said = [f"dropped: {before[0].get('text', '')!r}"]
+        yield f"{timefmt.stamp(before[0].get('start', 0.0))} " + "; ".join(said)
     for rename in item.get("renames", ()):
         count = len(rename.get("segments", []))
         yield f"{rename.get('from')} -> {rename.get('to')} ({count} segments)"
@@ -205,12 +213,16 @@ def _changed_lines(item: dict[str, Any]):
 def replaced_phrases(item: dict[str, Any]) -> list[tuple[str, str]]:
     """(heard, corrected) word runs of an edit or fix entry: what a correction changed. A fix
     is its own pair: WRONG and RIGHT as typed, whole, not the words of them that differ."""
-    import difflib
-
     if item.get("change") == "fix" and item.get("right"):
         return [(str(item.get("wrong", "")), str(item["right"]))]
+    return _phrase_pairs(item.get("hunks", ()))
+
+
+def _phrase_pairs(hunks) -> list[tuple[str, str]]:
+    import difflib
+
     pairs = []
-    for hunk in item.get("hunks", ()):
+    for hunk in hunks:
         was = " ".join(s.get("text", "") for s in hunk.get("before", [])).split()
         now_ = " ".join(s.get("text", "") for s in hunk.get("after", [])).split()
         matcher = difflib.SequenceMatcher(a=[_plain(w) for w in was], b=[_plain(w) for w in now_])

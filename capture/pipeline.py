@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tacit.capture import audio, cleanup, decode, importer
+from tacit.capture import audio, cleanup, decode, importer, reapply, renames
 from tacit.capture.engine import Transcriber
 from tacit.core.errors import MediaError, TacitError
 from tacit.core.fileio import atomic_write, inside
 from tacit.core.workspace import Workspace
-from tacit.records import media, sessions, transcript_exports
+from tacit.records import media, sessions
 from tacit.records import transcript as transcript_model
 from tacit.records.sessions import Media, Session
 from tacit.records.transcript import Segment, Transcript
@@ -41,6 +41,7 @@ class RunOptions:
     piece_s: float = PIECE_S
     partial: bool = False  # transcribe what decodes of a truncated recording
     force: bool = False  # replace an existing transcript
+    discard_edits: bool = False  # with force: drop the corrections instead of re-applying them
     diarize: str = "auto"  # auto | on | off: find the speakers of a mono or mixed recording
     num_speakers: int | None = None  # how many speakers diarization should find
 
@@ -52,6 +53,8 @@ class RunOptions:
         if self.diarize not in DIARIZE_MODES:
             raise TacitError(f"--diarize must be auto, on or off, not {self.diarize!r}")
         diarize.check_count(self.num_speakers)
+        if self.discard_edits and not self.force:
+            raise TacitError("--discard-edits goes with --force (it drops the corrections)")
         if self.num_speakers is not None and self.diarize == "off":
             raise TacitError("--num-speakers needs diarization; drop --diarize off")
         if not math.isfinite(self.piece_s) or not 5 <= self.piece_s <= 600:
@@ -273,10 +276,13 @@ def run(
     if plan.diarize and heard:
         yield Progress("finding speakers", plan.pieces[-1][1], checked.scan.decoded_s)
         segments, speakers = find_speakers(path, segments, options, ws)
+    carried = None  # names, corrections and history kept from the transcript replaced
     if options.force and transcript_model.path(ws, session.id).is_file():
-        segments = carry_names(transcript_model.of_session(ws, session.id), segments)
+        old = renames.current(ws, session.id)
+        carried = reapply.carry(old, carry_names(old, segments), options.discard_edits)
+        segments = list(carried.segments)
     done_event = _finish(ws, session, entry, transcriber, checked, plan, options, segments,
-                         speakers, resumed_at, tuple(dropped))  # fmt: skip
+                         speakers, resumed_at, tuple(dropped), carried)  # fmt: skip
     checkpoint.unlink(missing_ok=True)  # before the last yield: a caller may stop reading at Done
     yield done_event
 
@@ -343,7 +349,7 @@ def carry_names(old: Transcript, segments: list[Segment]) -> list[Segment]:
 
 
 def _finish(ws, session, entry, transcriber, checked, plan, options, segments, speakers,
-            resumed_at, dropped):  # fmt: skip
+            resumed_at, dropped, carried=None):  # fmt: skip
     """Write the transcript, its exports and the recording's offset; the Done event."""
     if options.offset is None and entry.offset_source in ("given", "session"):
         offset, source = entry.offset, entry.offset_source  # known when the media was added
@@ -367,11 +373,13 @@ def _finish(ws, session, entry, transcriber, checked, plan, options, segments, s
         media_file=entry.file,
         duration=round(checked.scan.decoded_s, 3),
         offset=offset,
+        history=carried.history if carried else (),
     )
-    saved = transcript_exports.save_with_exports(ws, session.id, transcript)
+    saved = renames.save(ws, session.id, transcript)
     media.with_offset(ws, session.id, entry.file, (offset, source))
+    warnings = plan.warnings + (carried.warnings if carried else ())
     return Done(session.id, saved, transcript, plan.layout, checked.scan.similarity, resumed_at,
-                source, dropped, plan.warnings)  # fmt: skip
+                source, dropped, warnings)  # fmt: skip
 
 
 def _loudest(scan: audio.Scan):

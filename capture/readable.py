@@ -18,7 +18,7 @@ from tacit.records import sessions
 from tacit.records.transcript import Transcript
 
 HELP = """\
-# Transcript of session {session}: correct the text and the speakers, then save and quit.
+# Session {session}: correct the text and the speakers, then save and quit.
 #
 # One line a segment: [START --> END] SPEAKER: text
 # - change the text or the SPEAKER; leave [START --> END] as it is: times come from the recording

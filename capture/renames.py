@@ -50,10 +50,11 @@ def current(ws: Workspace, session_id: str) -> Transcript:
     return replace(transcript, history=(*older, *transcript.history))
 
 
-def save(ws: Workspace, session_id: str, transcript: Transcript) -> None:
-    """Save a transcript read with `current`: the old log's entries are in it now."""
-    transcript_exports.save_with_exports(ws, session_id, transcript)
+def save(ws: Workspace, session_id: str, transcript: Transcript) -> Path:
+    """Save a transcript read with `current` (the old log's entries are in it now)."""
+    written = transcript_exports.save_with_exports(ws, session_id, transcript)
     log_path(ws, session_id).unlink(missing_ok=True)
+    return written
 
 
 def rename(ws: Workspace, session_id: str, mapping: dict[str, str], merge: bool) -> Transcript:

@@ -223,7 +223,7 @@ def message(text: str) -> None:
 
     from tacit.core import output
 
-    output.message(escape(text))
+    output.err.print(escape(text), soft_wrap=True)  # one line, whatever the terminal's width
 
 
 def mount(app: typer.Typer) -> None:
