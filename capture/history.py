@@ -137,7 +137,7 @@ def undo(transcript: Transcript, session_id: str, only: str | None = None) -> Tr
             segments = _undo_renames(transcript, session_id, last["renames"])
         else:
             segments = _undo_hunks(transcript, session_id, last["hunks"])
-    except (KeyError, TypeError, ValueError, IndexError):
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         raise TacitError(
             f"session {session_id}: the last history entry is not one tacit wrote; nothing undone"
         ) from None
@@ -190,11 +190,33 @@ def rows(transcript: Transcript) -> list[dict[str, Any]]:
     return listed
 
 
+def hunks_of(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """An entry's hunks that are as tacit writes them: a hand-edited one is passed over by the
+    readers (listing, terms, re-applying), never a crash."""
+    found = item.get("hunks")
+    if not isinstance(found, list):
+        return []
+    return [
+        h for h in found
+        if isinstance(h, dict) and _segments_ok(h.get("before")) and _segments_ok(h.get("after"))
+    ]  # fmt: skip
+
+
+def _segments_ok(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(s, dict)
+        and isinstance(s.get("text", ""), str)
+        and isinstance(s.get("speaker", ""), str)
+        and all(isinstance(s.get(k, 0.0), int | float) for k in ("start", "end"))
+        for s in value
+    )
+
+
 def _changed_lines(item: dict[str, Any]):
     """One line a changed segment: the words that changed (not the whole text), a new
     speaker, where a split cut it, or that it was dropped."""
-    for hunk in item.get("hunks", ()):
-        before, after = hunk.get("before", []), hunk.get("after", [])
+    for hunk in hunks_of(item):
+        before, after = hunk["before"], hunk["after"]
         if not before:
             continue
         said = [f"{was!r} -> {now!r}" for was, now in _phrase_pairs([hunk])]
@@ -205,17 +227,22 @@ def _changed_lines(item: dict[str, Any]):
         if not after:
             said = [f"dropped: {before[0].get('text', '')!r}"]
         yield f"{timefmt.stamp(before[0].get('start', 0.0))} " + "; ".join(said)
-    for rename in item.get("renames", ()):
-        count = len(rename.get("segments", []))
+    renames = item.get("renames")
+    for rename in renames if isinstance(renames, list) else ():
+        if not isinstance(rename, dict):
+            continue
+        segments = rename.get("segments")
+        count = len(segments) if isinstance(segments, list) else 0
         yield f"{rename.get('from')} -> {rename.get('to')} ({count} segments)"
 
 
 def replaced_phrases(item: dict[str, Any]) -> list[tuple[str, str]]:
     """(heard, corrected) word runs of an edit or fix entry: what a correction changed. A fix
     is its own pair: WRONG and RIGHT as typed, whole, not the words of them that differ."""
-    if item.get("change") == "fix" and item.get("right"):
-        return [(str(item.get("wrong", "")), str(item["right"]))]
-    return _phrase_pairs(item.get("hunks", ()))
+    wrong, right = item.get("wrong", ""), item.get("right")
+    if item.get("change") == "fix" and isinstance(right, str) and isinstance(wrong, str):
+        return [(wrong, right)] if right else []
+    return _phrase_pairs(hunks_of(item))
 
 
 def _phrase_pairs(hunks) -> list[tuple[str, str]]:

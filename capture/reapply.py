@@ -46,7 +46,7 @@ def carry(old: Transcript, segments: Sequence[Segment], discard: bool = False) -
     missed: list[str] = []
     done = 0
     for item in corrections:
-        for hunk in item.get("hunks", ()):
+        for hunk in history.hunks_of(item):
             lost = _reapply(working, hunk)
             done += not lost
             missed += [f"{item.get('change')} of {item.get('at')}: {line}" for line in lost]

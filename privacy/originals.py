@@ -72,5 +72,6 @@ def redact_originals(ws: Workspace, session_id: str) -> int:
     if path.is_file():
         transcript = transcript_model.load(path)
         segments = tuple(replace(seg, text=mask(seg.text), words=()) for seg in transcript.segments)
-        transcript_model.save(path, replace(transcript, segments=segments))
+        history = transcript_model.masked_history(transcript.history, mask)  # what was before
+        transcript_model.save(path, replace(transcript, segments=segments, history=history))
     return count

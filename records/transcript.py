@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,28 @@ class Transcript:
             replace(s, speaker=mapping.get(s.speaker, s.speaker)) for s in self.segments
         )
         return replace(self, segments=segments)
+
+
+_HISTORY_TEXT = ("text", "english", "what", "wrong", "right", "not_reapplied")
+_HISTORY_NAMES = ("speaker", "from", "to")
+
+
+def masked_history(
+    history: tuple[dict[str, Any], ...], mask: Callable[[str], str], speakers: bool = False
+) -> tuple[dict[str, Any], ...]:
+    """The history with what people said masked (redaction): the segments an undo would bring
+    back are masked too, and lose their word times, which would spell out what the mask hides.
+    Speaker names too with `speakers` (as exports mask them; redacted originals keep them)."""
+    keys = _HISTORY_TEXT + (_HISTORY_NAMES if speakers else ())
+
+    def walk(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: [] if k == "words" else walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        return mask(value) if isinstance(value, str) and key in keys else value
+
+    return tuple(walk(item) for item in history)
 
 
 def _segment_json(segment: Segment) -> dict[str, Any]:

@@ -90,7 +90,8 @@ def masked(ws: Workspace, found: Transcript) -> Transcript:
         text = mask(seg.text)
         words = seg.words if text == seg.text else ()
         segments.append(replace(seg, text=text, speaker=mask(seg.speaker), words=words))
-    return replace(found, segments=tuple(segments))
+    history = transcript.masked_history(found.history, mask, speakers=True)
+    return replace(found, segments=tuple(segments), history=history)
 
 
 def render(

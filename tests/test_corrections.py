@@ -371,7 +371,39 @@ def test_an_edited_word_is_found_by_ask_after_index(kb, run, expert, editor):
     assert "tube next hand" not in json.dumps(json.loads(asked.stdout))
 
 
-def test_history_entries_not_written_by_tacit_are_refused_not_crashed():
+def test_history_entries_not_written_by_tacit_are_refused_not_crashed(kb, run, expert):
     broken = Transcript(segments=(), history=({"change": "edit", "hunks": [{"at": "x"}]},))
     with pytest.raises(TacitError, match="not one tacit wrote"):
         history.undo(broken, "s")
+    session_id = _session(kb)
+    path = transcript_model.path(kb, session_id)
+    data = json.loads(path.read_text())
+    data["history"] = [
+        {"change": "edit", "hunks": [7, {"before": "x", "after": []}]},
+        {"change": "rename", "renames": [{"from": "A", "to": "B", "segments": 3}, "x"]},
+        {"change": "fix", "hunks": "none", "right": ["not", "text"]},
+    ]
+    path.write_text(json.dumps(data))
+    listed = run("transcript", "history", session_id, "--json")
+    assert listed.exit_code == 0, listed
+    assert [e["changes"] for e in json.loads(listed.stdout)] == [[], ["A -> B (0 segments)"], []]
+    assert run("transcript", "terms", "--json").exit_code == 0
+    before = _raw(kb, session_id)
+    _one_line_error(run("transcript", "edit", session_id, "--undo"), "not one tacit wrote")
+    assert _raw(kb, session_id) == before
+
+
+def test_a_redacted_term_leaves_the_history_too(kb, run, expert, editor):
+    session_id = _session(kb)
+    editor("text = text.replace('Ken Ito does', 'Ken Ito of the lab does')")
+    assert run("transcript", "edit", session_id).exit_code == 0
+    toml = kb.root / "tacit.toml"
+    toml.write_text(toml.read_text().replace("terms = []", 'terms = ["Ken Ito"]'))
+    exported = run("export", session_id, "--format", "json")
+    assert "Ken Ito" not in exported.stdout and "[redacted] of the lab" in exported.stdout
+    toml.write_text(toml.read_text().replace("redact_originals = false", "redact_originals = true"))
+    assert run("redact", session_id).exit_code == 0, "the originals rewritten"
+    assert "Ken Ito" not in _raw(kb, session_id).decode()
+    # what the edit changed can still be undone: back to the masked text heard before it
+    assert run("transcript", "edit", session_id, "--undo").exit_code == 0
+    assert _saved(kb, session_id).segments[3].text.startswith("[redacted] does, every Monday")
