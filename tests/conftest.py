@@ -68,3 +68,24 @@ def need(program: str) -> str:
     if path is None:
         pytest.fail(f"{program} is not installed; run `make setup`")
     return path
+
+
+def _refused(result, *parts: str) -> str:
+    """Exit 1, one line on stderr holding each part, no traceback."""
+    assert result.exit_code == 1, result
+    assert "Traceback" not in result.output, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and lines[0].startswith("error: "), result
+    assert len(lines) <= 2, result  # the message, and at most a hint
+    for part in parts:
+        assert part in lines[0], (part, result)
+    return lines[0]
+
+
+@pytest.fixture
+def maria(kb, run):
+    """A KB with the expert Maria Lopez and the small guide."""
+    assert run("expert", "add", "Maria Lopez").exit_code == 0
+    (kb.root / "guides").mkdir(mode=0o700, exist_ok=True)
+    shutil.copy(FIXTURES / "guides" / "small.md", kb.guides_dir / "small.md")
+    return kb
