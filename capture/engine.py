@@ -90,6 +90,15 @@ class Transcriber(Protocol):
         """Transcribe `audio`; when `clips` is given, only those (start, end) spans of it."""
         ...
 
+    # used only for a non-English or undetected language (capture/languages)
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]: ...
+
+    def with_language(self, code: str, probability: float = 0.0) -> Transcriber: ...
+
+    def translate(
+        self, audio: np.ndarray, clips: list[tuple[float, float]] | None = None
+    ) -> list[Recognized]: ...
+
 
 AUTO = "auto"  # --language auto: a multilingual model finds the language (capture/languages)
 

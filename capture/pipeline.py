@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -278,8 +278,7 @@ def run(
         segments, speakers = find_speakers(path, segments, options, ws)
     carried = None  # names, corrections and history kept from the transcript replaced
     if options.force and transcript_model.path(ws, session.id).is_file():
-        old = renames.current(ws, session.id)
-        carried = reapply.carry(old, carry_names(old, segments), options.discard_edits)
+        carried = reapply.carry(renames.current(ws, session.id), segments, options.discard_edits)
         segments = list(carried.segments)
     done_event = _finish(ws, session, entry, transcriber, checked, plan, options, segments,
                          speakers, resumed_at, tuple(dropped), carried)  # fmt: skip
@@ -320,32 +319,6 @@ def find_speakers(
         ]
         record["voice_match_from"] = voices.MATCH_FROM
     return diarize.assign(segments, result, names), record
-
-
-def carry_names(old: Transcript, segments: list[Segment]) -> list[Segment]:
-    """Names given to speakers before `transcribe --force` stay with the same voices: a new
-    SPEAKER_n takes the old name that covers most of its words' time, if that is over half."""
-    import re
-
-    anonymous = re.compile(r"SPEAKER_\d+$")
-    held: dict[str, dict[str, float]] = {}
-    for seg in segments:
-        if not anonymous.match(seg.speaker):
-            continue
-        share = held.setdefault(seg.speaker, {})
-        for was in old.segments:
-            overlap = min(seg.end, was.end) - max(seg.start, was.start)
-            if overlap > 0:
-                share[was.speaker] = share.get(was.speaker, 0.0) + overlap
-    taken = {s.speaker for s in segments}
-    mapping = {}
-    for label, share in held.items():
-        name, seconds = max(share.items(), key=lambda kv: kv[1], default=("", 0.0))
-        total = sum(s.end - s.start for s in segments if s.speaker == label)
-        fresh = name not in taken and name not in mapping.values()
-        if name and not anonymous.match(name) and fresh and seconds > total / 2:
-            mapping[label] = name
-    return [replace(s, speaker=mapping.get(s.speaker, s.speaker)) for s in segments]
 
 
 def _finish(ws, session, entry, transcriber, checked, plan, options, segments, speakers,

@@ -185,12 +185,14 @@ def _settings_models():
         return Field(default_factory=list, max_length=limit, description=why)
 
     class Models(Record):
-        speech: Text = Field("", description='Whisper: a name, a CTranslate2 folder; "" = tiny.en')
+        speech: Text = Field(
+            "", description='Whisper: tiny.en, base (models install), a folder; "" = tiny.en'
+        )
         embedding: Text = Field("", description='a sentence-transformers folder; "" = MiniLM')
         device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="cpu or cuda")
         compute_type: Text = "int8"
         threads: Annotated[int, Field(ge=0, le=256)] = Field(0, description="0 = all cores")
-        language: Text = Field("en", description="the language spoken in the recordings")
+        language: Text = Field("auto", description="en, de, ...; auto: detected (multilingual)")
         vocabulary: list[Term] = listed(1000, "part names, acronyms, people: help Whisper")
 
     class Index(Record):
