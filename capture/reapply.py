@@ -2,8 +2,9 @@
 earlier edit and fix is re-applied where the words it corrected are still there, and listed
 where they are not (the model now hears it differently, or the edit split or dropped a segment).
 
-Only text and speakers carry over: a split or a dropped segment is a choice about the old
-segments' times, which the new transcription has its own of. What was re-applied is one
+Speaker names go with the voices they named (carry_names). Of the corrections, only text and
+speakers carry over: a split or a dropped segment is a choice about the old segments' times,
+which the new transcription has its own of. What was re-applied is one
 `retranscribe` history entry, so it can be undone; the older entries stay, to be listed, but
 cannot be undone, as the segments they name are gone.
 """
@@ -31,8 +32,9 @@ class Carried:
 
 
 def carry(old: Transcript, segments: Sequence[Segment], discard: bool = False) -> Carried:
-    """The new segments with the old transcript's corrections re-applied (none if `discard`),
-    and the history the new transcript keeps."""
+    """The new segments with the old transcript's speaker names (carry_names) and corrections
+    (none if `discard`) kept, and the history the new transcript keeps."""
+    segments = carry_names(old, list(segments))
     kept = tuple({**item, "undoable": False} for item in old.history)
     corrections = [item for item in old.history if item.get("change") in CORRECTIONS]
     if not corrections:
@@ -135,3 +137,29 @@ def _rename_in(working, near, lo: float, hi: float, was: str, name: str) -> bool
             working[i] = replace(seg, speaker=name)
             changed = True
     return changed
+
+
+def carry_names(old: Transcript, segments: list[Segment]) -> list[Segment]:
+    """Names given to speakers before `transcribe --force` stay with the same voices: a new
+    SPEAKER_n takes the old name that covers most of its words' time, if that is over half."""
+    import re
+
+    anonymous = re.compile(r"SPEAKER_\d+$")
+    held: dict[str, dict[str, float]] = {}
+    for seg in segments:
+        if not anonymous.match(seg.speaker):
+            continue
+        share = held.setdefault(seg.speaker, {})
+        for was in old.segments:
+            overlap = min(seg.end, was.end) - max(seg.start, was.start)
+            if overlap > 0:
+                share[was.speaker] = share.get(was.speaker, 0.0) + overlap
+    taken = {s.speaker for s in segments}
+    mapping = {}
+    for label, share in held.items():
+        name, seconds = max(share.items(), key=lambda kv: kv[1], default=("", 0.0))
+        total = sum(s.end - s.start for s in segments if s.speaker == label)
+        fresh = name not in taken and name not in mapping.values()
+        if name and not anonymous.match(name) and fresh and seconds > total / 2:
+            mapping[label] = name
+    return [replace(s, speaker=mapping.get(s.speaker, s.speaker)) for s in segments]

@@ -49,7 +49,8 @@ def test_corrections_are_reapplied_to_new_words_where_they_still_match(kb, run, 
     back = history.undo(Transcript(segments=carried.segments, history=carried.history), "s")
     assert [s.text for s in back.segments] == [t for _s, _e, _w, t in heard]
     discarded = reapply.carry(old, segments, discard=True)
-    assert discarded.segments == tuple(segments) and discarded.warnings == ()
+    assert [s.text for s in discarded.segments] == [t for _s, _e, _w, t in heard]
+    assert discarded.warnings == ()  # names still go with the voices they named (carry_names)
     assert "discarded" in discarded.history[-1]["what"]
 
 
