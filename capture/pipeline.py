@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tacit.capture import audio, cleanup, decode, importer, reapply, renames
+from tacit.capture import audio, cleanup, decode, importer, languages, reapply, renames
 from tacit.capture.engine import Transcriber
 from tacit.core.errors import MediaError, TacitError
 from tacit.core.fileio import atomic_write, inside
@@ -250,6 +250,7 @@ def run(
     inside(ws.root, path, f"session {session.id}: media file")  # never read outside the KB
     checked = checked or check(path, options.partial)
     plan = plan_for(checked, options)
+    transcriber = languages.settle(transcriber, path, plan.streams)  # --language auto: detected
     checkpoint = ws.session_dir(session.id) / importer.CHECKPOINT_NAME
     key = _key(entry.sha256, transcriber, plan.layout, plan.streams, options.piece_s)
     done = _load_checkpoint(checkpoint, key)
@@ -276,6 +277,7 @@ def run(
     if plan.diarize and heard:
         yield Progress("finding speakers", plan.pieces[-1][1], checked.scan.decoded_s)
         segments, speakers = find_speakers(path, segments, options, ws)
+    segments = languages.with_english(transcriber, path, segments)  # not English: beside it
     carried = None  # names, corrections and history kept from the transcript replaced
     if options.force and transcript_model.path(ws, session.id).is_file():
         carried = reapply.carry(renames.current(ws, session.id), segments, options.discard_edits)
