@@ -101,16 +101,30 @@ def _print_indented(text: Any, indent: int = 3) -> None:
         out.print(Text(" " * indent) + line)
 
 
+def _print_original(language: str, original: str, indent: int = 3) -> None:
+    """A non-English session's own words under the English they were searched by."""
+    from rich.text import Text
+
+    label = f"said in {language}" if language else "said"
+    for n, line in enumerate(original.splitlines()):
+        head = f"{label}: " if n == 0 else " " * (len(label) + 2)
+        _print_indented(Text(head + line, style="italic"), indent)
+
+
 def render_answer(answer: answers_core.Answer, logged: bool = True) -> None:
     if answer.not_captured:
         _render_gap(answer, logged)
     else:
         out.print(_highlighted(answer.answer, answer.terms), style="bold")
+        if answer.source and answer.source.original:
+            _print_original(answer.source.language, answer.source.original, indent=0)
         out.print()
     for n, result in enumerate(answer.results, start=1):
         who = ", ".join(p for p in (result.expert_name, result.role) if p)
         out.print(f"{n}. {result.citation}  {who}", highlight=False, markup=False)
         _print_indented(_highlighted(result.text, answer.terms))
+        if result.original:
+            _print_original(result.language, result.original)
         if result.media:
             at = timefmt.media_seconds(result.start or 0.0)
             out.print(f"   play: tacit play {result.session}@{at}", style="dim")

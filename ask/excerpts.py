@@ -62,10 +62,14 @@ class Excerpt:
     source: str = "transcript"
     dense_score: float | None = None
     lexical_score: float | None = None
+    original: str = ""  # a non-English session's own words over the same moments
+    language: str = ""  # theirs; `text` is then the English rendering
 
     def to_json(self) -> dict[str, Any]:
         data = {key: getattr(self, key) for key in _RESULT_KEYS}
         data["score"] = round(self.score, 6)
+        if self.original:
+            data.update(language=self.language, original=self.original, english=self.text)
         return data
 
 
@@ -79,9 +83,30 @@ class AnswerSource:
     end: float | None
     citation: str
     media: str | None
+    original: str = ""  # a non-English session's own words for the quoted English
+    language: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        if not self.original:
+            del data["original"], data["language"]
+        return data
+
+
+def original_words(chunk: Any, start: float | None, end: float | None) -> str:
+    """A non-English chunk's own words from `start` to `end` (its segments that overlap them,
+    each at least half inside); "" for an English chunk. The English and these are cited at
+    the same second: the rendering is aligned to the segments (capture/languages)."""
+    if not chunk.originals:
+        return ""
+    lo = chunk.start if start is None else start
+    hi = chunk.end if end is None else end
+    picked = [
+        text
+        for a, b, text in chunk.originals
+        if min(b, hi) - max(a, lo) >= min(0.5 * (b - a), 0.5 * max(hi - lo, 0.0)) and b > lo
+    ]
+    return "\n".join(picked)
 
 
 @dataclass(frozen=True)
@@ -144,6 +169,8 @@ def excerpt(
         source=chunk.source,
         dense_score=hit.dense_score,
         lexical_score=hit.lexical_score,
+        original=original_words(chunk, start, end),
+        language=chunk.language,
     )
 
 
@@ -194,7 +221,8 @@ def extract_answer(
     end = quoted[-1].end if chunk.source == "transcript" else result.end
     cited = citation(chunk.session, best.speaker, start)
     media = media_link(chunk, start)
-    source = AnswerSource(chunk.session, best.speaker, start, end, cited, media)
+    source = AnswerSource(chunk.session, best.speaker, start, end, cited, media,
+                          original_words(chunk, start, end), chunk.language)  # fmt: skip
     return " ".join([*(q.text for q in quoted), cited]), source
 
 

@@ -55,17 +55,27 @@ class Chunk:
     # answer cites the moment of the sentence it quotes, not the chunk's first second
     marks: tuple[tuple[int, float | None, float | None], ...] = ()
     interviewer: str = ""  # the session's interviewer (a speaker name): not the expert's words
+    # a non-English session: `text` is its English rendering (what is embedded and searched,
+    # capture/languages); these are its own words, (start, end, "Speaker: text") a segment
+    language: str = ""
+    originals: tuple[tuple[float, float, str], ...] = ()
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["speakers"] = list(self.speakers)
         data["marks"] = [list(m) for m in self.marks]
+        data["originals"] = [list(o) for o in self.originals]
+        for key in ("language", "originals"):  # English chunks: ids and files as before
+            if not data[key]:
+                del data[key]
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Chunk:
         marks = tuple(tuple(m) for m in data.get("marks") or ())
-        return cls(**{**data, "speakers": tuple(data.get("speakers") or ()), "marks": marks})
+        originals = tuple(tuple(o) for o in data.get("originals") or ())
+        return cls(**{**data, "speakers": tuple(data.get("speakers") or ()), "marks": marks,
+                      "originals": originals})  # fmt: skip
 
 
 def content_hash(text: str) -> str:
@@ -157,6 +167,7 @@ class _Context:
         fields["question"] = redact(fields.get("question", ""))
         fields["section"] = redact(fields.get("section", ""))
         fields["speakers"] = tuple(redact(s) for s in fields["speakers"])
+        fields["originals"] = tuple((a, b, redact(t)) for a, b, t in fields.get("originals", ()))
         fields["interviewer"] = redact(session.interviewer) if session.interviewer else ""
         base = Chunk(
             id="",
@@ -196,10 +207,29 @@ def _expert_name(ws: Workspace, slug: str) -> str:
         return slug
 
 
+def _english(transcript: Transcript) -> tuple[list, str]:
+    """The segments the index reads: the English rendering of a non-English transcript (the
+    embedding model knows English only), spread over each segment's time; and the language
+    of the words kept beside it ("" for an English transcript)."""
+    if not any(s.english for s in transcript.segments):
+        return list(transcript.segments), ""
+    rendered = [replace(s, text=s.english, words=()) for s in transcript.segments if s.english]
+    return rendered, transcript.language
+
+
+def _originals(transcript: Transcript, start: float, end: float) -> tuple:
+    return tuple(
+        (s.start, s.end, f"{s.speaker}: {s.text}" if s.speaker else s.text)
+        for s in transcript.segments
+        if s.start < end and s.end > start
+    )
+
+
 def _transcript_chunks(ctx: _Context, transcript: Transcript, chunk_words: int) -> list[Chunk]:
     timed = _questions_by_media_time(ctx.session, ctx.media)
     chunks = []
-    found = passages.sentences(transcript.segments, chunk_words)
+    segments, language = _english(transcript)
+    found = passages.sentences(segments, chunk_words)
     for passage in passages.passages(found, chunk_words):
         start, end = round(passage[0].start, 3), round(passage[-1].end, 3)
         asked = _asked_before(timed, start)
@@ -215,6 +245,8 @@ def _transcript_chunks(ctx: _Context, transcript: Transcript, chunk_words: int) 
                 section=asked.section if asked else "",
                 question=asked.question if asked else "",
                 media=ctx.media_path,
+                language=language,
+                originals=_originals(transcript, start, end) if language else (),
             )
         )
     return chunks
