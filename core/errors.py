@@ -29,7 +29,11 @@ class ConfigError(TacitError):
 
 
 class FrontMatterError(TacitError):
-    pass
+    """A broken front matter; `line` is the file line where it breaks, when known."""
+
+    def __init__(self, message: str, hint: str | None = None, line: int | None = None):
+        super().__init__(message, hint)
+        self.line = line
 
 
 class LockBusy(TacitError):

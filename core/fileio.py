@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
 
+from tacit.core import validation
 from tacit.core.errors import FrontMatterError, UnsafeName
-from tacit.core.validation import load_yaml
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -138,36 +140,71 @@ def append_line(path: Path, line: str) -> None:
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
-def split_front_matter(text: str, source: Path | str) -> tuple[dict[str, Any], str]:
-    """Return (front matter, body). Errors name the file and the line."""
+@dataclass(frozen=True)
+class FrontMatter:
+    """A Markdown file's YAML front matter and body, with the line of every value in it."""
+
+    meta: dict[str, Any]
+    body: str
+    raw: str = ""  # the YAML between the fences, which starts on the file's line 2
+
+    @functools.cached_property
+    def node(self) -> Any:
+        """The composed YAML tree (marks of keys and values): made only when a line is asked."""
+        return validation.compose_yaml(self.raw)
+
+    def line_of(self, loc: Any) -> int | None:
+        """The file line where the value at `loc` (keys and list indexes) is written."""
+        return validation.line_of(self.node, loc, first_line=2)
+
+    def key_lines(self) -> dict[str, int]:
+        pairs = self.node.value if isinstance(self.node, yaml.MappingNode) else ()
+        return {str(key.value): key.start_mark.line + 2 for key, _value in pairs}
+
+
+def front_matter(text: str, source: Path | str) -> FrontMatter:
+    """The one reader of front matter (sessions, experts, guides, packs). Errors name the file
+    and the line, and carry the line (FrontMatterError.line) for readers that list problems."""
+
+    def broken(line: int | None, what: str) -> FrontMatterError:
+        at = f"line {line}: " if line else ""
+        return FrontMatterError(f"{source}: {at}{what}", line=line)
+
     if not text.startswith("---"):
-        raise FrontMatterError(f"{source}: line 1: no front matter (the file must start with ---)")
+        raise broken(1, "no front matter (the file must start with ---)")
     closing = _FENCE.search(text, 3)
     if closing is None:
-        raise FrontMatterError(f"{source}: front matter is not closed with a --- line")
+        raise broken(None, "front matter is not closed with a --- line")
     raw = text[text.index("\n") + 1 if "\n" in text else 3 : closing.start()]
     try:
-        meta = load_yaml(raw) or {}  # safe_load with aliases refused, depth bounded
+        meta = validation.load_yaml(raw) or {}  # safe_load with aliases refused, depth bounded
     except yaml.YAMLError as exc:
         # where the broken construct starts helps more than where the parser gave up
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 2}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise FrontMatterError(f"{source}: {line}broken front matter: {problem}") from None
+        line, problem = validation.yaml_problem(exc, first_line=2)
+        raise broken(line, f"broken front matter: {problem}") from None
     if not isinstance(meta, dict):
-        raise FrontMatterError(
-            f"{source}: line 2: front matter must be a mapping of keys to values"
-        )
-    body = text[closing.end() :].lstrip("\n")
-    return meta, body
+        raise broken(2, "front matter must be a mapping of keys to values")
+    return FrontMatter(meta, text[closing.end() :].lstrip("\n"), raw)
 
 
-def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
+def split_front_matter(text: str, source: Path | str) -> tuple[dict[str, Any], str]:
+    """(front matter, body). Errors name the file and the line."""
+    found = front_matter(text, source)
+    return found.meta, found.body
+
+
+def front_matter_of(path: Path) -> FrontMatter:
+    """A file's front matter and body (see front_matter)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise FrontMatterError(f"{path}: not a UTF-8 text file") from None
-    return split_front_matter(text, path)
+    return front_matter(text, path)
+
+
+def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
+    found = front_matter_of(path)
+    return found.meta, found.body
 
 
 def render_front_matter(meta: dict[str, Any], body: str) -> str:

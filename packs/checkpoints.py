@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from tacit.core import validation
 from tacit.core.errors import NotFound, TacitError
 from tacit.core.fileio import atomic_write
 from tacit.core.workspace import Workspace
@@ -133,11 +134,13 @@ def load_reviews(pack: Pack) -> list[Review]:
     if not path.is_file():
         return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise PackError(f"{path}: {where}unreadable review record") from None
+        data = validation.load_yaml(path.read_text(encoding="utf-8")) or []
+    except UnicodeDecodeError:
+        raise PackError(f"{path}: unreadable review record: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        line, problem = validation.yaml_problem(exc)
+        where = f"line {line}: " if line else ""
+        raise PackError(f"{path}: {where}unreadable review record: {problem}") from None
     if not isinstance(data, list):
         raise PackError(f"{path}: line 1: must be a list of reviews")
     return [_review(entry, path, n) for n, entry in enumerate(data, 1)]

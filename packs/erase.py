@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from tacit.core import validation
 from tacit.core.errors import TacitError
 from tacit.core.fileio import atomic_write, refuse_links, render_front_matter, split_front_matter
 from tacit.core.workspace import Workspace
@@ -90,7 +91,7 @@ def _scrub_reviews(path: Path, ws: Workspace, names: list[str]) -> list[str]:
     if not path.is_file():
         return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        data = validation.load_yaml(path.read_text(encoding="utf-8")) or []
     except (yaml.YAMLError, UnicodeDecodeError):
         return [f"{path.relative_to(ws.root)}: unreadable; check it for the expert by hand"]
     if not isinstance(data, list):

@@ -6,12 +6,13 @@ body, so the front matter's lines are added), so `tacit guide check` can report 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tacit.core.errors import FrontMatterError
+from tacit.core.fileio import front_matter
 from tacit.core.workspace import slugify
 from tacit.records.guide_model import (
     DEFAULT_STEPS_SECTION,
@@ -46,34 +47,17 @@ def _markdown():
 def _front_matter(
     lines: list[str], problems: list[Problem]
 ) -> tuple[dict[str, Any], dict[str, int], int | None]:
-    """(meta, line of each key, index of the closing fence); None when the body is unknown."""
-    if not lines or lines[0].rstrip() != "---":
-        problems.append(Problem(1, "no front matter: the file must start with a --- line"))
-        return {}, {}, -1
+    """(meta, line of each key, index of the closing fence); None when the body is unknown.
+    Read by the one front-matter reader (core/fileio.front_matter); its error is a problem."""
     closing = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
-    if closing is None:
-        problems.append(Problem(1, "front matter is not closed with a --- line"))
-        return {}, {}, None
-    raw = "\n".join(lines[1:closing])
-    from tacit.core import validation
-
     try:
-        node = validation.compose_yaml(raw)
-        meta = validation.load_yaml(raw) or {}
-    except yaml.YAMLError as exc:
-        # where the broken construct starts helps more than where the parser gave up
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        problems.append(Problem(mark.line + 2 if mark else 2, f"bad front matter: {problem}"))
-        return {}, {}, closing
-    if not isinstance(meta, dict):
-        problems.append(Problem(2, "bad front matter: it must be a mapping of keys to values"))
-        return {}, {}, closing
-    key_lines = {
-        str(key.value): key.start_mark.line + 2
-        for key, _value in (node.value if isinstance(node, yaml.MappingNode) else ())
-    }
-    return meta, key_lines, closing
+        found = front_matter("\n".join(lines), "guide")
+    except FrontMatterError as exc:
+        what = re.sub(r"^guide: (line \d+: )?", "", exc.message)
+        problems.append(Problem(exc.line or 1, what))
+        started = bool(lines) and lines[0].rstrip() == "---"
+        return {}, {}, (closing if started else -1)
+    return found.meta, found.key_lines(), closing
 
 
 def _check_meta(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tacit.core.errors import FrontMatterError, NotFound, TacitError
-from tacit.core.fileio import ensure_dir, read_front_matter, write_front_matter
+from tacit.core.fileio import FrontMatter, ensure_dir, front_matter_of, write_front_matter
 from tacit.core.fileio import sha256_of as sha256_of  # re-exported: media hashes go through here
 from tacit.core.workspace import Workspace, safe_name, slugify
 
@@ -140,26 +140,10 @@ def _models():
 _SessionRecord = None
 
 
-def _line(path: Path, loc) -> int | None:
-    """The line of session.md where the value at loc is written (front matter starts at 2)."""
-    import yaml
-
+def _build(found: FrontMatter, path: Path) -> Session:
     from tacit.core import validation
 
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = text.split("\n---", 1)[0].split("\n", 1)[1]
-        return validation.line_of(validation.compose_yaml(raw), loc, first_line=2)
-    except (OSError, IndexError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-
-
-def _build(meta: dict[str, Any], body: str, path: Path) -> Session:
-    from tacit.core import validation
-
-    record = validation.check(
-        _models(), meta, path, FrontMatterError, line=lambda loc: _line(path, loc)
-    )
+    record = validation.check(_models(), found.meta, path, FrontMatterError, line=found.line_of)
     consent = record.consent or dict(NOT_RECORDED)
     if isinstance(consent, str):
         consent = {"status": consent}
@@ -184,8 +168,7 @@ def _build(meta: dict[str, Any], body: str, path: Path) -> Session:
 
 
 def load_file(path: Path) -> Session:
-    meta, body = read_front_matter(path)
-    session = _build(meta, body, path)
+    session = _build(front_matter_of(path), path)
     if session.kind not in KINDS:
         raise FrontMatterError(
             f"{path}: kind must be interview or observation, not {session.kind!r}"

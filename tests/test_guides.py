@@ -114,7 +114,7 @@ def test_parse_gives_ids_probes_reasons_and_lines():
             "bad-unknown-kind.md",
             [(4, "unknown kind 'survey'"), (6, "minutes must be a whole number")],
         ),
-        ("bad-front-matter.md", [(3, "bad front matter")]),
+        ("bad-front-matter.md", [(3, "broken front matter")]),
     ],
 )
 def test_check_reports_every_problem_with_its_line(run, fixture, expected):
