@@ -338,7 +338,7 @@ def chunk_kb(ws: Workspace) -> list[Chunk]:
     chunk_words = ws.config.index["chunk_words"]
     chunks: list[Chunk] = []
     for session in sessions.list_all(ws):
-        if session.consent_status in ("withdrawn", "refused"):  # kept, never indexed
+        if session.withheld:  # kept, never indexed
             continue
         # a session folder that is a link would bring text from outside the KB into the index
         refuse_links(ws.session_dir(session.id) / "session.md", ws.root)

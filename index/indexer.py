@@ -315,7 +315,7 @@ def status(ws: Workspace) -> IndexStatus:
     gone = indexed.keys() - desired.keys()
     changed = {desired[i].session for i in new} | {indexed[i]["session"] for i in gone}
     reasons = _stale_reasons(ws, found, model_id, desired.keys(), changed)
-    countable = [s for s in sessions.list_all(ws) if s.consent_status != "withdrawn"]
+    countable = [s for s in sessions.list_all(ws) if not s.withheld]
     vectors = store.ChromaStore(ws)
     return IndexStatus(
         sessions=len(countable),

@@ -148,7 +148,7 @@ def build(
     links = _Links(ws, pack)
     warnings: list[str] = []
     sessions = {s.id: s for s in sessions_module.list_all(ws)}
-    hidden = {s.id for s in sessions.values() if s.restricted}
+    hidden = {s.id for s in sessions.values() if s.restricted or s.withheld}
     topics = []
     items = pack.items("topics")
     for n, item in enumerate(items, 1):
@@ -157,7 +157,11 @@ def build(
         answer = _without(answerer.answer(item.text), hidden)
         topics.append(_topic(item, answer, links, redact))
     observed = practice.ObservedSessions(sessions, people, links, redact, warnings)
-    observations = tuple(observed.scheduled(item) for item in pack.items("observations"))
+    observations = tuple(
+        observed.scheduled(item)
+        for item in pack.items("observations")
+        if not observed.withheld(item)
+    )
     tasks = practice.practice_tasks(pack, observed, sessions)
     contacts = _contacts(pack, answerer, people, redact)
     return Built(

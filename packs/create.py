@@ -99,8 +99,8 @@ def new(
 
 
 def _observations(ws: Workspace, people: list) -> list[sessions_module.Session]:
-    """The pack's experts' observation sessions, restricted ones left out, and their words
-    redacted: pack.md is derived from the record like every other output."""
+    """The pack's experts' observation sessions (restricted ones and those without consent left
+    out), their words redacted: pack.md is derived from the record like every other output."""
     from dataclasses import replace
 
     from tacit.records import redaction
@@ -115,7 +115,7 @@ def _observations(ws: Workspace, people: list) -> list[sessions_module.Session]:
             steps=tuple(replace(step, action=redact(step.action)) for step in s.steps),
         )
         for s in sessions_module.list_all(ws)
-        if s.kind == "observation" and s.expert in slugs and not s.restricted
+        if s.kind == "observation" and s.expert in slugs and not s.restricted and not s.withheld
     ]
 
 

@@ -57,12 +57,24 @@ class ObservedSessions:
         self.redact = redact
         self.warnings = warnings
 
+    def withheld(self, item: Item) -> bool:
+        """An item on a session whose consent was refused or withdrawn: left out whole (its
+        text was taken from that session), with a warning that says so."""
+        session = self.sessions.get(item.session) if item.session else None
+        if session is None or not session.withheld:
+            return False
+        self.warnings.append(
+            f"pack.md line {item.line}: session {item.session} has consent "
+            f"{session.consent_status}: left out of the pack"
+        )
+        return True
+
     def get(self, session_id: str, item: Item) -> Observed | None:
         session = self.sessions.get(session_id)
         if session is None:
             self.warnings.append(f"pack.md line {item.line}: no session {session_id!r}")
             return None
-        if session.restricted:
+        if session.restricted or session.withheld:
             self.warnings.append(
                 f"pack.md line {item.line}: session {session_id} is restricted: left out"
             )
@@ -103,11 +115,11 @@ def practice_tasks(pack: Pack, observed: ObservedSessions, sessions: Any) -> tup
     """The coach's practice tasks, then every `practise` step of the pack's experts'
     observation sessions that pack.md does not list yet (observation is followed by practice:
     such a task falls in the week after the pack schedules watching that session)."""
-    tasks = [observed.scheduled(item) for item in pack.items("practice")]
+    tasks = [observed.scheduled(i) for i in pack.items("practice") if not observed.withheld(i)]
     listed = {(t.item.session, t.item.step) for t in tasks}
     watched = {i.session: i.week for i in pack.items("observations") if i.session and i.week}
     for session in sessions.values():
-        if session.kind != "observation" or session.restricted:
+        if session.kind != "observation" or session.restricted or session.withheld:
             continue
         if session.expert not in pack.experts:
             continue

@@ -82,7 +82,7 @@ def figure_data(ws: Workspace, rows: list, today: dt.date) -> Figures:
     held: dict[str, list[dt.date]] = {}
     for session in sessions_module.list_all(ws):
         day = _day_of(session.started)
-        if day is not None and session.consent_status != "withdrawn":
+        if day is not None and not session.withheld:
             held.setdefault(session.expert, []).append(day)
     timeline = tuple(
         figures.Row(

@@ -183,7 +183,7 @@ def coverage(ws: Workspace, expert: Expert, asked: list[dict] | None = None) -> 
     held = [
         s
         for s in sessions_module.list_all(ws, expert=expert.slug)
-        if s.consent_status != "withdrawn"
+        if not s.withheld
     ]
     sections_total = sections_answered = 0
     for guide_name in sorted({s.guide for s in held if s.guide}):

@@ -15,6 +15,7 @@ from tacit.core.workspace import Workspace, safe_name, slugify
 
 KINDS = ("interview", "observation")
 NOT_RECORDED = {"status": "not recorded"}
+WITHHELD = ("withdrawn", "refused")  # consent statuses that keep a session out of use
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,12 @@ class Session:
     @property
     def consent_status(self) -> str:
         return str(self.consent.get("status", "not recorded"))
+
+    @property
+    def withheld(self) -> bool:
+        """Consent refused or withdrawn: the record is kept, but never indexed, never in a pack
+        and never counted as captured."""
+        return self.consent_status in WITHHELD
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -10,6 +10,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from tacit.packs import render
 
 from .pack_helpers import (
@@ -88,6 +90,24 @@ def test_restricted_excerpts_never_appear_even_if_an_answerer_returns_them(kb, r
     text = (kb.root / "packs" / "handover" / "build" / "pack.md").read_text()
     assert "glycol" not in text and PRIVATE not in text
     assert COOLING in [t.item.text for t in built.gaps]
+
+
+@pytest.mark.parametrize("status", ["refused", "withdrawn"])
+def test_a_session_without_consent_never_reaches_a_pack(kb, run, status):
+    """Refused is a record like withdrawn: kept, never indexed, never in a pack."""
+    from tacit.records import consent, sessions
+
+    _kb(kb, run)
+    _new(run)
+    shown = _build(kb)
+    assert any(t.observed and t.observed.session == BLEED for t in shown.practice)
+    consent.set_consent(kb, BLEED, status, by="Maria Lopez")
+    leaked = [_excerpt(BLEED, "Maria Lopez", 20.0, "Open the bleed screw")]
+    built = _build(kb, answerer=FakeAnswerer({COOLING: ("Open the bleed screw", leaked)}))
+    text = (kb.root / "packs" / "handover" / "build" / "pack.md").read_text()
+    assert BLEED not in text and "bleed screw" not in text
+    assert not any(t.observed for t in built.practice + built.observations)
+    assert sessions.get(kb, BLEED).steps  # the record itself is kept
 
 
 def test_mentor_report_covers_outcomes_gaps_and_next_steps(kb, run):
