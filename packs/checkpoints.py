@@ -13,6 +13,7 @@ changes no state.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,8 @@ def load_reviews(pack: Pack) -> list[Review]:
     if not path.is_file():
         return []
     try:
-        data = validation.load_yaml(path.read_text(encoding="utf-8")) or []
+        text = path.read_text(encoding="utf-8")
+        data = validation.load_yaml(text) or []
     except UnicodeDecodeError:
         raise PackError(f"{path}: unreadable review record: not UTF-8 text") from None
     except yaml.YAMLError as exc:
@@ -143,25 +145,41 @@ def load_reviews(pack: Pack) -> list[Review]:
         raise PackError(f"{path}: {where}unreadable review record: {problem}") from None
     if not isinstance(data, list):
         raise PackError(f"{path}: line 1: must be a list of reviews")
-    return [_review(entry, path, n) for n, entry in enumerate(data, 1)]
+    node = validation.compose_yaml(text)
+    items = node.value if isinstance(node, yaml.SequenceNode) else []
+    lines = [item.start_mark.line + 1 for item in items]
+    return [
+        _review(entry, path, n, lines[n - 1] if n <= len(lines) else None)
+        for n, entry in enumerate(data, 1)
+    ]
 
 
-def _review(entry: Any, path: Path, n: int) -> Review:
-    try:
-        outcome = str(entry["outcome"])
-        if outcome not in (*OUTCOMES, PLANNED):
-            raise ValueError(f"outcome {outcome!r}")
-        day = entry["date"]
-        return Review(
-            checkpoint=str(entry["checkpoint"]),
-            by=str(entry["by"]),
-            outcome=outcome,
-            date=day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)),
-            note=str(entry.get("note") or ""),
-            recorded=str(entry.get("recorded") or ""),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PackError(f"{path}: review {n} is incomplete or wrong: {exc}") from None
+@functools.cache
+def _review_model():
+    """One entry of reviews.yaml as a pydantic record: the sign-off is tacit's own file."""
+    from typing import Literal
+
+    from pydantic import Field
+
+    from tacit.core.validation import Name, Record, Text
+
+    class ReviewRecord(Record):
+        checkpoint: Name
+        by: Name
+        outcome: Literal[*OUTCOMES, PLANNED]  # type: ignore[valid-type]
+        date: dt.date = Field(strict=False)  # YAML gives a date; a quoted ISO day is one too
+        note: Text = ""
+        recorded: Text = ""
+
+    return ReviewRecord
+
+
+def _review(entry: Any, path: Path, n: int, line: int | None) -> Review:
+    at = f"line {line}: " if line else ""
+    if not isinstance(entry, dict):
+        raise PackError(f"{path}: {at}review {n} must be a mapping of keys to values")
+    found = validation.check(_review_model(), entry, f"{path}: {at}review {n}", PackError)
+    return Review(**found.model_dump())
 
 
 def record(

@@ -239,3 +239,35 @@ def test_km_report_lists_every_pack_with_its_checkpoints(kb, run):
 
 
 # --- build: golden Markdown, the mentor's report, and the XSS suite -----------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (
+            "- checkpoint: a\n  by: Sam\n  outcome: maybe\n  date: 2026-03-02\n",
+            "line 1: review 1: outcome",
+        ),
+        (
+            "- checkpoint: a\n  by: Sam\n  outcome: passed\n  date: 2026-03-02\n  mood: fine\n",
+            "mood",
+        ),
+        ("- checkpoint: a\n  outcome: passed\n  date: 2026-03-02\n", "review 1: by"),
+        (
+            "- checkpoint: a\n  by: Sam\n  outcome: passed\n  date: 2026-03-02\n- 7\n",
+            "line 5: review 2",
+        ),
+    ],
+)
+def test_a_reviews_file_edited_wrong_names_the_review_line_and_key(kb, run, written, expected):
+    """reviews.yaml is a pydantic record: a wrong outcome, an unknown or missing key is refused
+    with the file, the review's line and the key, in one line, and nothing is changed."""
+    _kb(kb, run)
+    _new(run)
+    reviews = kb.root / "packs" / "handover" / "reviews.yaml"
+    reviews.write_text(written)
+    result = run("pack", "status", "handover")
+    assert result.exit_code == 1, result
+    assert "reviews.yaml" in result.stderr and expected in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert reviews.read_text() == written
