@@ -99,20 +99,20 @@ def _reapply(working: list[Segment], hunk: dict[str, Any]) -> list[str]:
 
 def _pairs(was: str, now: str) -> list[tuple[str, str]]:
     """(old words, new words) of each change, never with nothing to look for: a word put in
-    or taken out is found by the word before it (or after it)."""
+    or taken out is found by the words either side of it."""
     a, b = was.split(), now.split()
     matcher = difflib.SequenceMatcher(a=[w.casefold() for w in a], b=[w.casefold() for w in b])
     pairs = []
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
             continue
-        if a1 == a2 or b1 == b2:  # an insert or a delete: take a neighbour along
+        if a1 == a2 or b1 == b2:  # an insert or a delete: take the neighbours along
+            if a1 == 0 and a2 == len(a):
+                continue  # nothing was kept to find the place by
             if a1 > 0:
                 a1, b1 = a1 - 1, b1 - 1
-            elif a2 < len(a):
+            if a2 < len(a):
                 a2, b2 = a2 + 1, b2 + 1
-            else:
-                continue
         pairs.append((" ".join(a[a1:a2]), " ".join(b[b1:b2])))
     return pairs
 

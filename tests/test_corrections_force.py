@@ -22,6 +22,9 @@ def test_corrections_are_reapplied_to_new_words_where_they_still_match(kb, run, 
     fixed = run("transcript", "fix", "tube next hand", "tubes expand", "--session", session_id,
                 "--yes")  # fmt: skip
     assert fixed.exit_code == 0, fixed
+    put_in = run("transcript", "fix", "the first shift", "the very first shift", "--session",
+                 session_id, "--yes")  # fmt: skip
+    assert put_in.exit_code == 0, put_in
     editor(
         "text = text.replace('SPEAKER_2: Ken Ito does', 'Maria Lopez: Ken Ito does')\n"
         "text = text.replace('every Monday', 'every Monday,\\n[00:00:17.000] SPEAKER_2: and')"
@@ -40,10 +43,12 @@ def test_corrections_are_reapplied_to_new_words_where_they_still_match(kb, run, 
     texts = [s.text for s in carried.segments]
     assert texts[0].endswith("the tubes expand.") and "trace heating panel" in texts[1]
     assert carried.segments[2].speaker == "Maria Lopez"  # the speaker edit, on the new segment
+    assert "before the very first shift." in texts[2]  # a word put in: found by its neighbours
     assert [(s.start, s.end) for s in carried.segments] == [(s, e) for s, e, _w, _t in heard]
     assert any("split or dropped" in w for w in carried.warnings), carried.warnings
     *kept, added = carried.history
-    assert [e["change"] for e in kept] == ["fix", "edit"] and not any(e["undoable"] for e in kept)
+    assert [e["change"] for e in kept] == ["fix", "fix", "edit"]
+    assert not any(e["undoable"] for e in kept)
     assert added["change"] == "retranscribe" and added["not_reapplied"] == list(carried.warnings)
     # the re-applied corrections are one change that can be undone
     back = history.undo(Transcript(segments=carried.segments, history=carried.history), "s")
