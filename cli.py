@@ -125,13 +125,7 @@ def _mount() -> None:
     import importlib
 
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # that domain is not built yet
-            raise
-        module.mount(app)
+        importlib.import_module(name).mount(app)
 
 
 _mount()

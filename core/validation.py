@@ -274,6 +274,8 @@ def first_error(exc: ValidationError) -> tuple[tuple[Any, ...], str]:
     error = exc.errors(include_url=False)[0]
     loc = tuple(error.get("loc") or ())
     text = str(error.get("msg") or "invalid").split("\n")[0]
+    if error.get("type") == "value_error":  # our own validators' words, said as they are
+        return loc, text.removeprefix("Value error, ")
     given = error.get("input")
     if error.get("type") not in ("missing", "extra_forbidden") and _shown(given):
         text = f"{text}, not {given!r}"

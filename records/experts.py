@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tacit.core.errors import FrontMatterError, NotFound, TacitError
-from tacit.core.fileio import read_front_matter, write_front_matter
+from tacit.core.fileio import front_matter_of, write_front_matter
 from tacit.core.workspace import Workspace, safe_name, slugify
 
 
@@ -52,15 +53,21 @@ def expert_path(ws: Workspace, slug: str) -> Path:
     return ws.experts_dir / f"{safe_name(slug, 'expert slug')}.md"
 
 
-def _score(value: Any, key: str, path: Path) -> int | None:
+VOICE_CONSENT = ("given", "refused")
+
+
+def _listed(value: Any) -> Any:
+    """topics, contacts, vocabulary: one text or a list of texts (a list of lists is refused)."""
     if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-        raise FrontMatterError(f"{path}: {key} must be a whole number from 1 to 5, not {value!r}")
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and any(isinstance(item, list | dict) for item in value):
+        raise ValueError("must be a list of text items")
     return value
 
 
-def _date(value: Any, path: Path) -> dt.date | None:
+def _leaving_on(value: Any) -> Any:
     from tacit.core import validation
 
     if value in (None, ""):
@@ -70,68 +77,84 @@ def _date(value: Any, path: Path) -> dt.date | None:
     if not isinstance(value, dt.date):
         try:
             value = dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise FrontMatterError(
-                f"{path}: leaving_on must be a date YYYY-MM-DD, not {value!r}"
-            ) from None
+        except ValueError as exc:
+            raise ValueError(f"must be a date YYYY-MM-DD, not {value!r} ({exc})") from None
     try:
         return validation.day(value, "leaving_on")
     except TacitError as exc:
-        raise FrontMatterError(f"{path}: {exc.message}") from None
+        raise ValueError(exc.message.removeprefix("leaving_on ")) from None
 
 
-def _text(value: Any, key: str, path: Path) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        raise FrontMatterError(f"{path}: {key} must be text, not a list or mapping")
-    return " ".join(str(value).split()) if key == "name" else str(value)
+@functools.cache
+def _model():
+    """experts/<slug>.md's front matter as a pydantic record. Keys people add by hand are kept
+    out of the way (ignored), not refused: this file is theirs as much as tacit's."""
+    from typing import Annotated, Literal
 
+    from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
-def _strings(value: Any, key: str, path: Path) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if not isinstance(value, list):
-        raise FrontMatterError(f"{path}: {key} must be a list")
-    if any(isinstance(item, list | dict) for item in value):
-        raise FrontMatterError(f"{path}: {key} must be a list of text items")
-    return tuple(str(item) for item in value)
+    from tacit.core.validation import Name, Record, Text
+
+    Texts = Annotated[list[Text], BeforeValidator(_listed), Field(max_length=10_000)]
+    Score = Annotated[int, Field(ge=1, le=5)]
+
+    class Voice(Record):
+        status: Literal[*VOICE_CONSENT]  # type: ignore[valid-type]
+        by: Text = ""
+        when: Text = ""
+
+    class ExpertRecord(Record):
+        model_config = ConfigDict(extra="ignore")
+
+        name: Name
+        role: Text = ""
+        team: Text = ""
+        leaving_on: Annotated[dt.date | None, BeforeValidator(_leaving_on)] = None
+        attrition: Score | None = None
+        position_risk: Score | None = 3
+        topics: Texts = []
+        contacts: Texts = []
+        consent: Text = "not recorded"
+        voice: Voice | None = None
+        vocabulary: Texts = []
+
+        @field_validator("name")
+        @classmethod
+        def _named(cls, value: str) -> str:
+            if not value.strip():
+                raise ValueError("must not be empty")
+            return value
+
+        @field_validator("voice", mode="before")
+        @classmethod
+        def _no_voice(cls, value: Any) -> Any:
+            return None if value in ("", {}) else value
+
+    return ExpertRecord
 
 
 def load_file(path: Path) -> Expert:
-    meta, body = read_front_matter(path)
-    if not meta.get("name"):
+    from tacit.core import validation
+
+    found = front_matter_of(path)
+    if not found.meta.get("name"):
         raise FrontMatterError(f"{path}: front matter has no name")
+    record = validation.check(_model(), found.meta, path, FrontMatterError, line=found.line_of)
     return Expert(
         slug=path.stem,
-        name=_text(meta["name"], "name", path),
-        role=_text(meta.get("role"), "role", path),
-        team=_text(meta.get("team"), "team", path),
-        leaving_on=_date(meta.get("leaving_on"), path),
-        attrition=_score(meta.get("attrition"), "attrition", path),
-        position_risk=_score(meta.get("position_risk", 3), "position_risk", path) or 3,
-        topics=_strings(meta.get("topics"), "topics", path),
-        contacts=_strings(meta.get("contacts"), "contacts", path),
-        consent=_text(meta.get("consent"), "consent", path) or "not recorded",
-        notes=body,
-        voice=_voice(meta.get("voice"), path),
-        vocabulary=_strings(meta.get("vocabulary"), "vocabulary", path),
+        name=record.name,
+        role=record.role,
+        team=record.team,
+        leaving_on=record.leaving_on,
+        attrition=record.attrition,
+        position_risk=record.position_risk or 3,
+        topics=tuple(record.topics),
+        contacts=tuple(record.contacts),
+        consent=record.consent or "not recorded",
+        notes=found.body,
+        voice=record.voice.model_dump() if record.voice else {},
+        vocabulary=tuple(record.vocabulary),
     )
-
-
-VOICE_CONSENT = ("given", "refused")
-
-
-def _voice(value: Any, path: Path) -> dict[str, str]:
-    if value in (None, "", {}):
-        return {}
-    if not isinstance(value, dict) or value.get("status") not in VOICE_CONSENT:
-        raise FrontMatterError(
-            f"{path}: voice must be a mapping with status given or refused (and by, when)"
-        )
-    return {k: _text(value.get(k), f"voice.{k}", path) for k in ("status", "by", "when")}
 
 
 def set_voice_consent(ws: Workspace, slug: str, status: str, by: str | None) -> Expert:

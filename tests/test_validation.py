@@ -166,10 +166,10 @@ def test_writers_refuse_times_they_could_not_read_back():
 
 EXPERT_TRIGGERS = {
     "leaving_on 2027-13-45": ("leaving_on: 2027-13-45\n", "line 3", "month must be in 1..12"),
-    "leaving_on 9999-12-31": ("leaving_on: 9999-12-31\n", "", "leaving_on must be a date from"),
+    "leaving_on 9999-12-31": ("leaving_on: 9999-12-31\n", "line 3", "leaving_on: must be a date"),
     "an alias bomb": (BOMB, "line 3", "are not allowed"),
     "a 5000-digit number": ("attrition: " + "9" * 5000 + "\n", "line 3", "digits"),
-    "a name that is a list": ("", "", "name must be text"),
+    "a name that is a list": ("", "line 2", "name: "),
 }
 
 
