@@ -82,11 +82,8 @@ def editor(tmp_path, monkeypatch):
 
 def _one_line_error(result, *fragments: str) -> None:
     assert result.exit_code == 1, result
-    assert (
-        "Traceback" not in result.output
-        and result.exception is None
-        or isinstance(result.exception, SystemExit)
-    )
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
