@@ -1,12 +1,16 @@
-"""Transcription speed (real-time factor) and accuracy (word error rate): faster-whisper's
-defaults against tacit's settings, side by side in one run, on speech with known text.
+"""Transcription speed (real-time factor) and accuracy (word error rate) per speech model:
+faster-whisper's defaults against tacit's settings, without and with the vocabulary (given as
+tacit gives it, and as hotwords on every window as before), side by side in one run, on speech
+with known text; then, for each multilingual model, the German fixture (detection, WER, the
+English rendering).
 
-    .venv/bin/python benchmarks/transcribe.py [--device cpu|cuda] [--model PATH|NAME]
-                                              [--threads N] [--skip-long] [--channels]
+    .venv/bin/python benchmarks/transcribe.py [--models tiny.en,base,small] [--model PATH]
+                    [--device cpu|cuda] [--threads N] [--skip-long] [--all] [--channels]
 
 Fixtures: tests/fixtures/audio/*.{flac,m4a,ogg} (text in the .txt beside each), plus a longer
-recording built here from espeak-ng sentences and pauses (~2.7 min, two 20 s pauses; not
+recording built here from espeak-ng sentences and pauses (~2.8 min, two 20 s pauses; not
 committed). RTF = processing seconds / audio seconds, model load excluded (warmed up first).
+A model that is not installed (or, like small, cannot be) is named with the reason and skipped.
 "Words in pauses" counts words whose middle falls in a known pause (hallucinated or smeared);
 "overrun" is how far segment ends reach past the speech they belong to.
 """
@@ -43,7 +47,9 @@ SENTENCES = [
     "Ask the night crew about the valve that sticks near the loading bay.",
     "Write the reading in the log book, even when it looks normal.",
     "The spare parts are kept in the blue cabinet behind the control room.",
+    "We clean the filter every three days, and twice a week in summer.",
 ]
+NUMBER_WORDS = ("three", "twice")  # said as words: a model that writes "3." loses them
 VOICES = ["en-us+m3", "en-gb+f2"]
 
 
@@ -69,6 +75,8 @@ class Fixture:
 
     def pauses(self, at_least: float) -> list[tuple[float, float]]:
         """Gaps between utterances of at least this long, 0.25 s in from either side."""
+        if not self.utterances:
+            return []
         gaps = zip([0.0] + [e for _, e in self.utterances], [s for s, _ in self.utterances]
                    + [self.duration], strict=True)  # fmt: skip
         return [(a + 0.25, b - 0.25) for a, b in gaps if b - a >= at_least]
@@ -127,6 +135,9 @@ def committed_fixtures(folder: Path) -> list[Fixture]:
         spans, _ = _utterances(layout, folder, build=False)
         text = " ".join(item[0] for item in layout if not isinstance(item, float))
         found.append(Fixture(name, path, text, _duration(path), spans))
+    for name in ("vocabulary.ogg", "stranger.ogg"):  # no layout: no pause figures
+        path = AUDIO / name
+        found.append(Fixture(name, path, _reference(path), _duration(path)))
     return found
 
 
@@ -140,12 +151,12 @@ def _say(text: str, voice: str, out: Path) -> None:
 
 
 def long_fixture(folder: Path) -> Fixture:
-    """~165 s: 24 sentences, two voices, pauses of 0.6-2 s and two of 20 s (room tone)."""
+    """~170 s: 26 sentences, two voices, pauses of 0.6-2 s and two of 20 s (room tone)."""
     import numpy as np
 
     rng = np.random.default_rng(3)
     layout: list = []
-    for i in range(24):
+    for i in range(26):
         layout.append((SENTENCES[i % len(SENTENCES)], i % 2))
         layout.append(20.0 if i in (7, 15) else round(float(rng.uniform(0.6, 2.0)), 2))
     spans, files = _utterances(layout, folder, build=True)
@@ -183,6 +194,19 @@ def run_plain(options: engine.EngineOptions, fixture: Fixture, **decoding) -> li
 
 def run_tacit(options: engine.EngineOptions, fixture: Fixture, kb: Path, **decoding) -> list[dict]:
     """The whole tacit pipeline (scan, pieces, clips, guard, files written) on a scratch KB."""
+    done = run_tacit_done(options, fixture, kb, **decoding)
+    segments = [
+        {"start": s.start, "end": s.end, "text": s.text,
+         "words": [(w.start, w.end) for w in s.words]}
+        for s in done.transcript.segments
+    ]  # fmt: skip
+    if segments:
+        segments[0]["dropped"] = len(done.dropped)  # what the guard removed, counted once
+    return segments
+
+
+def run_tacit_done(options: engine.EngineOptions, fixture: Fixture, kb: Path, **decoding):
+    """The pipeline's Done event (its transcript) for one fixture; its session removed."""
     import shutil
 
     from tacit.capture import transcribe
@@ -202,14 +226,7 @@ def run_tacit(options: engine.EngineOptions, fixture: Fixture, kb: Path, **decod
         done = event
     # the same recording again must make a new session: remove this one
     shutil.rmtree(ws.session_dir(done.session_id))
-    segments = [
-        {"start": s.start, "end": s.end, "text": s.text,
-         "words": [(w.start, w.end) for w in s.words]}
-        for s in done.transcript.segments
-    ]  # fmt: skip
-    if segments:
-        segments[0]["dropped"] = len(done.dropped)  # what the guard removed, counted once
-    return segments
+    return done
 
 
 def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -232,26 +249,73 @@ def score(fixture: Fixture, segments: list[dict]) -> dict:
     }
 
 
+TERMS = ["Kowalczyk", "glycol", "Brennan", "Hollister", "Nordquist", "Siobhan", "Zeitner",
+         "suction valve", "boiler", "shift lead"]  # fmt: skip
+# label: (plain faster-whisper or the tacit pipeline, decoding, how the vocabulary is given)
+_PROMPT = engine.vocabulary_prompt(TERMS)
 CONTENDERS = {
-    "faster-whisper defaults (beam 5, no word times)": ("plain", dict(engine.DEFAULT_DECODING)),
-    "defaults + vad_filter": ("plain", {**engine.DEFAULT_DECODING, "vad_filter": True}),
-    "greedy + word times, no tacit pipeline": ("plain", dict(engine.TACIT_DECODING)),
-    "tacit, beam 5": ("tacit", {"beam_size": 5}),
-    "tacit (greedy, word times, clips, guard)": ("tacit", {}),
+    "faster-whisper defaults (beam 5, no word times)": ("plain", dict(engine.DEFAULT_DECODING), ""),
+    "tacit (greedy, word times, clips, guard)": ("tacit", {}, ""),
+    "tacit + vocabulary: prompt per clip (tacit)": ("tacit", {}, "prompt"),
+    "tacit + vocabulary: hotwords every window": ("tacit", {}, "hotwords"),
+    "tacit + vocabulary: prompt once per call": ("tacit", {"initial_prompt": _PROMPT}, ""),
+    # the same decoding without tacit's clips, on the whole file: where hotwords cost most
+    "greedy + word times, no tacit pipeline": ("plain", dict(engine.TACIT_DECODING), ""),
+    "  the same + hotwords every window": (
+        "plain",
+        {**engine.TACIT_DECODING, "hotwords": _PROMPT},
+        "",
+    ),
+    "  the same + prompt (first window only)": (
+        "plain",
+        {**engine.TACIT_DECODING, "initial_prompt": _PROMPT},
+        "",
+    ),
+}
+MORE_CONTENDERS = {  # --all
+    "defaults + vad_filter": ("plain", {**engine.DEFAULT_DECODING, "vad_filter": True}, ""),
+    "tacit, beam 5": ("tacit", {"beam_size": 5}, ""),
 }
 
 
-def bench(options: engine.EngineOptions, fixtures: list[Fixture], kb: Path) -> list[dict]:
+def _with_vocabulary(options: engine.EngineOptions, way: str) -> engine.EngineOptions:
+    import dataclasses
+
+    prompt = engine.vocabulary_prompt(TERMS) if way else ""
+    return dataclasses.replace(options, hotwords=prompt, vocabulary_as=way or "prompt")
+
+
+def _terms_right(fixtures: list[Fixture], hypotheses: list[str]) -> int:
+    """vocabulary.ogg's names heard right (of the 7 it says)."""
+    for fixture, text in zip(fixtures, hypotheses, strict=True):
+        if fixture.name == "vocabulary.ogg":
+            return sum(t.lower() in text.lower() for t in TERMS if t in fixture.reference)
+    return -1
+
+
+def _numbers_as_words(fixtures: list[Fixture], hypotheses: list[str]) -> str:
+    said = heard = 0
+    for fixture, text in zip(fixtures, hypotheses, strict=True):
+        for word in NUMBER_WORDS:
+            said += normalise(fixture.reference).split().count(word)
+            heard += min(normalise(text).split().count(word),
+                         normalise(fixture.reference).split().count(word))  # fmt: skip
+    return f"{heard}/{said}"
+
+
+def bench(options: engine.EngineOptions, fixtures: list[Fixture], kb: Path,
+          contenders: dict) -> list[dict]:  # fmt: skip
     rows = []
-    for label, (kind, decoding) in CONTENDERS.items():
+    for label, (kind, decoding, way) in contenders.items():
+        opts = _with_vocabulary(options, way)
         total_s = total_cpu = total_audio = 0.0
         per, hypotheses = {}, []
         for fixture in fixtures:
             began, cpu = time.perf_counter(), cpu_seconds()
             if kind == "plain":
-                segments = run_plain(options, fixture, **decoding)
+                segments = run_plain(opts, fixture, **decoding)
             else:
-                segments = run_tacit(options, fixture, kb, **decoding)
+                segments = run_tacit(opts, fixture, kb, **decoding)
             spent, cpu = time.perf_counter() - began, cpu_seconds() - cpu
             total_s, total_cpu = total_s + spent, total_cpu + cpu
             total_audio += fixture.duration
@@ -268,6 +332,8 @@ def bench(options: engine.EngineOptions, fixtures: list[Fixture], kb: Path) -> l
                 "rtf": total_s / total_audio,
                 "cpu_rtf": total_cpu / total_audio,
                 "wer": pooled,
+                "terms": _terms_right(fixtures, hypotheses),
+                "numbers": _numbers_as_words(fixtures, hypotheses),
                 "fixtures": per,
             }
         )
@@ -288,10 +354,30 @@ def print_rows(rows: list[dict], fixtures: list[Fixture]) -> None:
     for row in rows:
         print(f"  {row['contender']:48s} RTF {row['rtf']:.3f}  CPU RTF {row['cpu_rtf']:.3f}  "
               f"WER {row['wer']:.3f}")  # fmt: skip
+    _load()
+
+
+def _load() -> None:
     print(
         f"\nload average while running: {os.getloadavg()[0]:.1f} "
         f"({os.cpu_count()} cores): wall-clock RTF is only clean near 0"
     )
+
+
+def print_ladder(ladder: dict[str, list[dict]]) -> None:
+    """Every model's rows together; each ratio is against the same model's tacit row."""
+    print("\nthe model ladder (all fixtures; vocabulary: 7 names of vocabulary.ogg + 3 terms)")
+    print(f"  {'model':8s} {'contender':48s} {'RTF':>6s} {'CPU RTF':>7s} {'x tacit':>7s} "
+          f"{'WER':>6s} {'terms':>5s} {'3 as word':>9s}")  # fmt: skip
+    for name, rows in ladder.items():
+        base = next(r["cpu_rtf"] for r in rows if r["contender"].startswith("tacit ("))
+        for r in rows:
+            if r["contender"].startswith("greedy"):
+                base = r["cpu_rtf"]  # the plain rows: against plain greedy
+            print(f"  {name:8s} {r['contender']:48s} {r['rtf']:6.3f} {r['cpu_rtf']:7.3f} "
+                  f"{r['cpu_rtf'] / base:7.2f} {r['wer']:6.3f} {r['terms']:3d}/7 "
+                  f"{r['numbers']:>9s}")  # fmt: skip
+    _load()
 
 
 def channel_figures() -> None:
@@ -323,70 +409,123 @@ def channel_figures() -> None:
             print(f"  {label:32s} {found.similarity:6.3f}  -> {decision}")
 
 
-VOCABULARY = ["Kowalczyk", "glycol", "Brennan", "Hollister", "Nordquist", "Siobhan", "Zeitner"]
+def normalise_any(text: str) -> str:
+    """normalise() for any language: letters of every script and digits are kept."""
+    text = re.sub(r"[^\w' ]+|_", " ", text.lower().replace("-", " "))
+    return " ".join(text.split())
 
 
-def vocabulary_figures(options: engine.EngineOptions) -> None:
-    """How the vocabulary is best given to Whisper: none, a bare list, or a framing sentence."""
+def german_figures(name: str, options: engine.EngineOptions, kb: Path) -> dict:
+    """german.ogg: the language found, WER against the German text, RTF; faster-whisper's
+    defaults (language detection, beam 5) beside tacit (detection, then the English rendering)."""
     import dataclasses
 
-    fixture = AUDIO / "vocabulary.ogg"
-    ref = _reference(fixture)
-    ways = {
-        "no vocabulary": "",
-        "hotwords: bare list": ", ".join(VOCABULARY),
-        "hotwords: sentence (tacit)": engine.vocabulary_prompt(VOCABULARY),
-    }
-    print("\nvocabulary.ogg: 7 names and terms (tacit.toml [models] vocabulary)")
-    for label, hotwords in ways.items():
-        opts = dataclasses.replace(options, hotwords=hotwords)
-        model = engine.load_model(opts)
-        kwargs = {"hotwords": hotwords} if hotwords else {}
-        segments, _ = model.transcribe(str(fixture), language="en", **engine.TACIT_DECODING,
-                                       **kwargs)  # fmt: skip
-        text = " ".join(s.text for s in segments)
-        hits = sum(t.lower() in text.lower() and t in ref for t in VOCABULARY)
-        leaks = sum(text.lower().count(t.lower()) > ref.count(t) for t in VOCABULARY)
-        print(f"  {label:30s} terms right {hits}/7  written where not said {leaks}  "
-              f"WER {wer(ref, text):.3f}")  # fmt: skip
+    import jiwer
+
+    fixture = AUDIO / "german.ogg"
+    reference, duration = normalise_any(_reference(fixture)), _duration(fixture)
+    model = engine.load_model(options)
+    if not model.model.is_multilingual:  # refused, as tacit refuses it
+        try:
+            engine.check_language("de", False, name)
+        except TacitError as exc:
+            return {"model": name, "refused": exc.message}
+    began = time.perf_counter()
+    segments, info = model.transcribe(str(fixture), language=None, **engine.DEFAULT_DECODING)
+    text = " ".join(s.text for s in segments)
+    plain = {"language": info.language, "probability": round(info.language_probability, 3),
+             "wer": jiwer.wer(reference, normalise_any(text)),
+             "rtf": (time.perf_counter() - began) / duration}  # fmt: skip
+    began = time.perf_counter()
+    done = run_tacit_done(dataclasses.replace(options, language=engine.AUTO),
+                          Fixture("german.ogg", fixture, "", duration), kb)  # fmt: skip
+    spent = time.perf_counter() - began
+    said = " ".join(s.text for s in done.transcript.segments)
+    heard = done.transcript.segments
+    tacit = {"language": done.transcript.language,
+             "probability": done.transcript.settings.get("language_probability"),
+             "wer": jiwer.wer(reference, normalise_any(said)), "rtf": spent / duration,
+             "english": [(round(s.start, 2), s.english) for s in heard]}  # fmt: skip
+    return {"model": name, "defaults": plain, "tacit": tacit}
+
+
+def print_german(rows: list[dict]) -> None:
+    print("\ngerman.ogg (3 German sentences, espeak-ng de+m3, 12.3 s): found, WER, RTF")
+    for row in rows:
+        if "refused" in row:
+            print(f"  {row['model']:8s} refused: {row['refused']}")
+            continue
+        for label in ("defaults", "tacit"):
+            r = row[label]
+            print(
+                f"  {row['model']:8s} {label:9s} language {r['language']} "
+                f"(p {r['probability']})  WER {r['wer']:.3f}  RTF {r['rtf']:.3f}"
+                + ("  (with detection and the English rendering)" if label == "tacit" else "")
+            )
+        for start, english in row["tacit"]["english"]:
+            print(f"  {'':8s} English at {start:5.2f} s: {english}")
 
 
 def _reference(path: Path) -> str:
-    return " ".join(path.with_suffix(".txt").read_text().split())
+    text = path.with_suffix(".txt").read_text(encoding="utf-8")
+    return " ".join(re.sub(r"^SPEAKER_\d+: ", "", text, flags=re.MULTILINE).split())
+
+
+def _models(args) -> list[str]:
+    from tacit.core import speech_models
+
+    if args.model:
+        return [args.model]
+    names = args.models.split(",") if args.models else list(speech_models.KNOWN)
+    usable = []
+    for name in names:
+        known = speech_models.KNOWN.get(name)
+        if known is not None and (known.refused or not speech_models.installed(known)):
+            why = known.refused or f"not installed (tacit models install {name})"
+            print(f"{name}: skipped: {why}")
+        else:
+            usable.append(name)
+    return usable
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--model", default=None, help="CTranslate2 Whisper folder or name")
+    parser.add_argument("--models", default="", help="known names, comma-separated; default all")
+    parser.add_argument("--model", default=None, help="one CTranslate2 Whisper folder instead")
     parser.add_argument("--threads", type=int, default=0, help="0: all cores")
     parser.add_argument("--skip-long", action="store_true", help="only the committed fixtures")
+    parser.add_argument("--all", action="store_true", help="also vad_filter, greedy, beam 5")
     parser.add_argument("--channels", action="store_true", help="also the channel figures")
-    parser.add_argument("--vocabulary", action="store_true", help="also the vocabulary figures")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args()
     model_paths.offline()
     cfg = config.default_config()
     cfg.data["models"]["threads"] = args.threads
-    try:
-        options = engine.options_from_config(cfg, model=args.model, device=args.device)
-    except TacitError as exc:
-        raise SystemExit(f"error: {exc.message}") from None
-    print(f"model {options.model}\ndevice {options.device} "
-          f"{options.compute_type}, {options.threads} threads")  # fmt: skip
+    contenders = {**CONTENDERS, **(MORE_CONTENDERS if args.all else {})}
+    ladder, german = {}, []
     with tempfile.TemporaryDirectory() as tmp:
         fixtures = committed_fixtures(Path(tmp))
         if not args.skip_long:
             fixtures.append(long_fixture(Path(tmp)))
-        run_plain(options, fixtures[0], **engine.TACIT_DECODING)  # warm-up: load the model
-        rows = bench(options, fixtures, Path(tmp) / "kb")
-    print_rows(rows, fixtures)
+        for name in _models(args):
+            try:
+                options = engine.options_from_config(cfg, model=name, device=args.device,
+                                                     language="en")  # fmt: skip
+            except TacitError as exc:
+                raise SystemExit(f"error: {exc.message}") from None
+            print(f"\n=== {name}: {options.model}\ndevice {options.device} "
+                  f"{options.compute_type}, {options.threads} threads")  # fmt: skip
+            run_plain(options, fixtures[0], **engine.TACIT_DECODING)  # warm-up: load the model
+            ladder[name] = bench(options, fixtures, Path(tmp) / "kb", contenders)
+            print_rows(ladder[name], fixtures)
+            german.append(german_figures(name, options, Path(tmp) / "kb"))
+    print_ladder(ladder)
+    print_german(german)
     if args.channels:
         channel_figures()
-    if args.vocabulary:
-        vocabulary_figures(options)
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print(json.dumps({"ladder": ladder, "german": german}, indent=1))
 
 
 if __name__ == "__main__":

@@ -198,10 +198,15 @@ def check_language(code: str, multilingual: bool | None, model: str) -> str:
     return code
 
 
-# The vocabulary goes to Whisper as hotwords (a prompt on every window), framed as a sentence.
-# Measured on vocabulary.ogg, 7 names and part terms (benchmarks/transcribe.py --vocabulary):
-# no vocabulary 2/7 terms right, WER 0.46; a bare comma list 2/7, WER 0.92 (tiny.en goes on
-# with the list instead of transcribing); this sentence 5/7, WER 0.19.
+# The vocabulary goes to Whisper as a prompt on the first window of each clip (initial_prompt,
+# one call per clip), framed as a sentence; a bare comma list made tiny.en go on with the list
+# (2/7 terms, WER 0.92 on vocabulary.ogg; 3.4x the time). It used to go as hotwords, a prompt
+# on every window: with word times, a window that ends mid-clip makes faster-whisper seek to
+# the last word and decode the rest as a new window, and there the prompted model can run to
+# the 224-token limit and through the temperature fallback (3.9x on the fixtures without
+# clips). A clip's later windows now decode unprompted. benchmarks/transcribe.py, all
+# fixtures (load 1.3-1.6, CPU time against tacit without vocabulary): tiny.en 0.91x, 5/7 terms
+# (2/7 without), WER 0.087 (0.093); hotwords 0.96x here, 1.86x without clips; base 1.11x, 4/7.
 VOCABULARY_PROMPT = "Names and terms used here: {terms}."
 
 
