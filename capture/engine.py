@@ -200,7 +200,7 @@ def check_language(code: str, multilingual: bool | None, model: str) -> str:
 
 # The vocabulary goes to Whisper as a prompt on the first window of each clip (initial_prompt,
 # one call per clip), framed as a sentence; a bare comma list made tiny.en go on with the list
-# (2/7 terms, WER 0.92 on vocabulary.ogg; 3.4x the time). It used to go as hotwords, a prompt
+# (2/7 terms, WER 0.92 on vocabulary.ogg; 3.1-3.7x the time as hotwords). It went as hotwords, a prompt
 # on every window: with word times, a window that ends mid-clip makes faster-whisper seek to
 # the last word and decode the rest as a new window, and there the prompted model can run to
 # the 224-token limit and through the temperature fallback (3.9x on the fixtures without
