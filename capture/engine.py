@@ -147,7 +147,10 @@ def options_from_config(
     model: str | None = None,
     device: str | None = None,
     language: str | None = None,
+    vocabulary: list[str] | None = None,
 ) -> EngineOptions:
+    """`vocabulary`: the terms for this recording (the KB's and its expert's, see
+    capture/terms.vocabulary_for); None takes [models] vocabulary alone."""
     settings = config.models
     chosen_device = resolve_device(device or settings["device"])
     compute_type = settings["compute_type"]
@@ -166,7 +169,7 @@ def options_from_config(
             speech_models.multilingual_folder(Path(folder)),
             chosen,
         ),
-        hotwords=vocabulary_prompt(settings["vocabulary"]),
+        hotwords=vocabulary_prompt(settings["vocabulary"] if vocabulary is None else vocabulary),
         label=f"{known.name} ({known.pips[0].split('==')[0]})" if known else "",
     )
 
@@ -198,15 +201,15 @@ def check_language(code: str, multilingual: bool | None, model: str) -> str:
     return code
 
 
-# The vocabulary goes to Whisper as a prompt on the first window of each clip (initial_prompt,
-# one call per clip), framed as a sentence; a bare comma list made tiny.en go on with the list
-# (2/7 terms, WER 0.92 on vocabulary.ogg; 3.1-3.7x the time as hotwords). It went as hotwords, a prompt
-# on every window: with word times, a window that ends mid-clip makes faster-whisper seek to
-# the last word and decode the rest as a new window, and there the prompted model can run to
-# the 224-token limit and through the temperature fallback (3.9x on the fixtures without
-# clips). A clip's later windows now decode unprompted. benchmarks/transcribe.py, all
-# fixtures (load 1.3-1.6, CPU time against tacit without vocabulary): tiny.en 0.91x, 5/7 terms
-# (2/7 without), WER 0.087 (0.093); hotwords 0.96x here, 1.86x without clips; base 1.11x, 4/7.
+# The vocabulary goes to Whisper as a prompt on the first window of each clip (initial_prompt, one
+# call per clip), framed as a sentence; a bare comma list made tiny.en go on with the list (2/7
+# terms, WER 0.92 on vocabulary.ogg; 3.1-3.7x the time as hotwords). It went as hotwords, a prompt
+# on every window: with word times, a window that ends mid-clip makes faster-whisper seek to the
+# last word and decode the rest as a new window, and there the prompted model can run to the
+# 224-token limit and through the temperature fallback (3.9x on the fixtures without clips). A
+# clip's later windows now decode unprompted. benchmarks/transcribe.py, all fixtures (load
+# 1.3-1.6, CPU time against tacit without vocabulary): tiny.en 0.91x, 5/7 terms (2/7 without), WER
+# 0.087 (0.093); hotwords 0.96x here, 1.86x without clips; base 1.11x, 4/7.
 VOCABULARY_PROMPT = "Names and terms used here: {terms}."
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tacit.capture import engine, importer, pipeline
+from tacit.capture import engine, importer, pipeline, terms
 from tacit.core.errors import TacitError
 from tacit.core.workspace import Workspace
 from tacit.records import media, sessions
@@ -109,6 +109,13 @@ def _looks_like_session(ws: Workspace, target: str) -> bool:
         return False
 
 
+def _expert_of(ws: Workspace, request: Request) -> str | None:
+    """Whose recording this is: the session's expert, or --expert for a new session."""
+    if _looks_like_session(ws, request.target):
+        return sessions.get(ws, request.target).expert
+    return request.expert
+
+
 def transcribe(
     ws: Workspace, request: Request, transcriber: engine.Transcriber | None = None
 ) -> Iterator[Started | pipeline.Progress | pipeline.Done]:
@@ -121,7 +128,11 @@ def transcribe(
         sessions.interviewer_for(ws, request.interviewer)  # a bad name: refused first
     if transcriber is None:  # model and device are checked before anything is written
         options = engine.options_from_config(
-            ws.config, model=request.model, device=request.device, language=request.language
+            ws.config,
+            model=request.model,
+            device=request.device,
+            language=request.language,
+            vocabulary=terms.vocabulary_for(ws, _expert_of(ws, request)),
         )
         transcriber = engine.FasterWhisper(options)
     started = resolve(ws, request)

@@ -236,6 +236,21 @@ def test_truncated_file_can_be_transcribed_partially_when_asked(run, expert, kb)
     assert normalise(transcript.segments[0].text).startswith("before you start the pump")
 
 
+def test_the_expert_s_own_vocabulary_reaches_the_model_with_the_kb_s(kb, run, expert):
+    """experts/<slug>.md `vocabulary:` (people, places, part numbers; filled by hand or by
+    `transcript terms --learn`) goes to Whisper with [models] vocabulary, for their sessions."""
+    from tacit.core.fileio import read_front_matter, write_front_matter
+
+    (kb.root / "tacit.toml").write_text('name = "kb"\n[models]\nvocabulary = ["glycol"]\n')
+    path = kb.experts_dir / f"{expert}.md"
+    meta, body = read_front_matter(path)
+    write_front_matter(path, {**meta, "vocabulary": ["Kowalczyk", "Glycol", "Zeitner"]}, body)
+    result = run("transcribe", AUDIO / "vocabulary.ogg", "--expert", expert, "--json")
+    assert result.exit_code == 0, result
+    prompt = saved(kb, json.loads(result.stdout)["id"]).settings["hotwords"]
+    assert prompt == "Names and terms used here: glycol, Kowalczyk, Zeitner."
+
+
 def test_transcribe_request_checks_the_model_before_making_a_session(kb, expert):
     request = transcribe.Request(
         target=str(AUDIO / "two_voices.flac"), expert=expert, model=str(kb.root / "nowhere")
