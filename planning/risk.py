@@ -180,11 +180,7 @@ def _guide_sections(ws: Workspace, guide_name: str) -> list[str]:
 
 
 def coverage(ws: Workspace, expert: Expert, asked: list[dict] | None = None) -> Coverage:
-    held = [
-        s
-        for s in sessions_module.list_all(ws, expert=expert.slug)
-        if not s.withheld
-    ]
+    held = [s for s in sessions_module.list_all(ws, expert=expert.slug) if not s.withheld]
     sections_total = sections_answered = 0
     for guide_name in sorted({s.guide for s in held if s.guide}):
         with_guide = [s for s in held if s.guide == guide_name]
