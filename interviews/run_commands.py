@@ -110,6 +110,16 @@ def interview_start(
     _report(interview.start(workspace.current(), request, _terminal(answers)))
 
 
+def _resume(
+    kind: str, session_id: str, consent: str, recording: Path, offset: float, record: bool
+) -> None:
+    found = interview.resume(
+        workspace.current(), session_id, kind, _terminal(None), record=record,
+        recording=recording, offset=offset, consent_text=consent,
+    )  # fmt: skip
+    _report(found)
+
+
 @interview_app.command("resume")
 def interview_resume(
     session_id: str = typer.Argument(..., help="The session's id (see `tacit session list`)."),
@@ -119,17 +129,7 @@ def interview_resume(
     record: bool = RECORD,
 ) -> None:
     """Continue an interview at its first unanswered question."""
-    session = interview.resume(
-        workspace.current(),
-        session_id,
-        "interview",
-        _terminal(None),
-        record=record,
-        recording=recording,
-        offset=offset,
-        consent_text=consent,
-    )
-    _report(session)
+    _resume("interview", session_id, consent, recording, offset, record)
 
 
 @observe_app.command("start")
@@ -171,14 +171,4 @@ def observe_resume(
     record: bool = RECORD,
 ) -> None:
     """Continue an observation where it stopped."""
-    session = interview.resume(
-        workspace.current(),
-        session_id,
-        "observation",
-        _terminal(None),
-        record=record,
-        recording=recording,
-        offset=offset,
-        consent_text=consent,
-    )
-    _report(session)
+    _resume("observation", session_id, consent, recording, offset, record)
