@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tacit.core import validation
+from tacit.core import timefmt, validation
 from tacit.core.errors import TranscriptFormatError
 from tacit.core.validation import MAX_SECONDS
 from tacit.records.transcript import Segment, Transcript, Word
@@ -42,15 +42,6 @@ class _Cue:
     start: float
     end: float
     lines: tuple[str, ...]
-
-
-def _seconds(hours: str | None, minutes: str, seconds: str, millis: str | None) -> float | None:
-    """The time in seconds; None when minutes or seconds pass 59 or it is beyond MAX_SECONDS."""
-    if int(minutes) > 59 or int(seconds) > 59 or len(hours or "") > 7:
-        return None
-    whole = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
-    value = round(whole + int((millis or "0").ljust(3, "0")) / 1000, 3)
-    return value if value <= MAX_SECONDS else None
 
 
 def _fail(source: str, line: int, what: str) -> TranscriptFormatError:
@@ -82,7 +73,7 @@ def _timing(line: str, number: int, cue: int, source: str) -> tuple[float, float
             f"cue {cue}: bad timing {line.strip()!r} (want 00:00:01.000 --> 00:00:04.000)",
         )
     groups = match.groups()
-    start, end = _seconds(*groups[:4]), _seconds(*groups[4:])
+    start, end = timefmt.from_parts(*groups[:4]), timefmt.from_parts(*groups[4:])
     if start is None or end is None:
         raise _fail(
             source,
@@ -187,7 +178,7 @@ def _txt_turns(text: str, source: str) -> list[tuple[int, float | None, str, str
         start = None
         stamp = _STAMP.match(line)
         if stamp:
-            start, line = _seconds(*stamp.groups()[:4]), stamp["rest"].strip()
+            start, line = timefmt.from_parts(*stamp.groups()[:4]), stamp["rest"].strip()
             if start is None:
                 raise _fail(
                     source, number, f"impossible time stamp in {raw.strip()[:40]!r} "

@@ -69,11 +69,7 @@ def _one_line(text: str) -> str:
 def seconds(text: str) -> float | None:
     """'01:02:03.5' -> 3723.5; None when it is not such a time."""
     found = _TIME.match(text.strip())
-    if not found:
-        return None
-    hours, minutes, secs, frac = found.groups()
-    millis = int((frac or "0").ljust(3, "0"))
-    return int(hours) * 3600 + int(minutes) * 60 + int(secs) + millis / 1000
+    return timefmt.from_parts(*found.groups()) if found else None
 
 
 def parse(text: str, transcript: Transcript) -> list[Planned]:

@@ -5,6 +5,7 @@
 - `media_seconds`: the `#t=` of a media link and `tacit play`: seconds with up to two decimals.
 - `cue`: hh:mm:ss.mmm for WebVTT (sep ".") and SRT (sep ","), to the millisecond.
 - `stamp`: [hh:mm:ss] in text and Markdown exports, with milliseconds only when there are some.
+- `from_parts`: the way back, from the hours, minutes, seconds and milliseconds a reader matched.
 """
 
 from __future__ import annotations
@@ -45,3 +46,12 @@ def stamp(seconds: float) -> str:
     """[hh:mm:ss], with milliseconds only when the time has them."""
     full = cue(seconds)
     return f"[{full[:-4]}]" if full.endswith(".000") else f"[{full}]"
+
+
+def from_parts(hours: str | None, minutes: str, seconds: str, millis: str | None) -> float | None:
+    """The time in seconds; None when minutes or seconds pass 59 or it is beyond MAX_SECONDS."""
+    if int(minutes) > 59 or int(seconds) > 59 or len(hours or "") > 7:
+        return None
+    whole = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+    value = round(whole + int((millis or "0").ljust(3, "0")) / 1000, 3)
+    return value if value <= MAX_SECONDS else None
