@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -36,10 +35,10 @@ def cache_dir() -> Path:
 
 
 def _package_model(package: str, pip_name: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
+    found = speech_models.package_folder(package)
+    if found is None:
         raise TacitError(f"model package {pip_name} is not installed; run `pip install {pip_name}`")
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    path = found / "model"
     if not path.is_dir():
         raise TacitError(f"model package {pip_name} has no model folder at {path}; reinstall it")
     return path
